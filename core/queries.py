@@ -1,0 +1,156 @@
+"""Read queries over the store. All SQL here is parameterised; identifiers are never user text.
+
+Every function takes a DuckDB connection or cursor (give each thread its own cursor).
+"""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from core import gaps as gap_engine
+from core.catalogue import Catalogue, load_default_catalogue
+from core.importer import OBSERVATION_COLUMNS
+
+_SELECT = ", ".join(f'"{c}"' for c in OBSERVATION_COLUMNS)
+
+
+def fetch_observations(
+    connection: duckdb.DuckDBPyConnection,
+    indicator: str,
+    geos: list[str] | None = None,
+    sex: str | None = None,
+    age: str | None = None,
+    dataset: str | None = None,
+    groups: list[str] | None = None,
+    geo_levels: list[str] | None = None,
+) -> pd.DataFrame:
+    """Observations of one indicator, optionally filtered; columns OBSERVATION_COLUMNS (see core.importer)."""
+    clauses = ["indicator = $indicator"]
+    parameters: dict = {"indicator": indicator}
+    if geos:
+        clauses.append("list_contains($geos, geo)")
+        parameters["geos"] = list(geos)
+    if sex:
+        clauses.append("sex = $sex")
+        parameters["sex"] = sex
+    if age:
+        clauses.append("age = $age")
+        parameters["age"] = age
+    if dataset:
+        clauses.append("dataset = $dataset")
+        parameters["dataset"] = dataset
+    if groups:
+        clauses.append('list_contains($groups, "group")')
+        parameters["groups"] = list(groups)
+    if geo_levels:
+        clauses.append("list_contains($levels, geo_level)")
+        parameters["levels"] = list(geo_levels)
+    sql = f"SELECT {_SELECT} FROM observations WHERE {' AND '.join(clauses)}"
+    return connection.execute(sql, parameters).df()
+
+
+def fetch_gaps(
+    connection: duckdb.DuckDBPyConnection,
+    indicator: str,
+    geos: list[str] | None = None,
+    year: int | str | None = "latest",
+    sex: str | None = None,
+    group: str | None = None,
+    age: str | None = None,
+    dataset: str | None = None,
+    catalogue: Catalogue | None = None,
+    polarity: str | None = None,
+) -> pd.DataFrame:
+    """Gaps for one indicator (see core.gaps.compute_gaps for the columns and rules).
+
+    group: one migrant group (e.g. 'non_nationals'); its reference group is added automatically.
+    polarity: overrides the catalogue's (for indicators defined at upload time).
+    Raises KeyError when the indicator is neither in the catalogue nor given a polarity.
+    """
+    if polarity is None:
+        polarity = fetch_indicator(connection, indicator, catalogue)["polarity"]
+    groups = None
+    if group:
+        from core.vocabulary import REFERENCE_GROUPS, dimension_of
+
+        dimension = dimension_of(group)
+        groups = [group, REFERENCE_GROUPS.get(dimension, group)]
+    observations = fetch_observations(connection, indicator, geos=geos, sex=sex, age=age, dataset=dataset, groups=groups)
+    return gap_engine.compute_gaps(observations, polarity, year=year, groups=[group] if group else None)
+
+
+def fetch_indicator(connection: duckdb.DuckDBPyConnection, code: str, catalogue: Catalogue | None = None) -> dict:
+    """One indicator's catalogue entry as a dict (catalogue first, then indicators defined at upload).
+
+    Raises KeyError naming the code when it is unknown.
+    """
+    catalogue = catalogue or load_default_catalogue()
+    if code in catalogue:
+        return catalogue.get(code).model_dump()
+    import json
+
+    rows = connection.execute("SELECT definition FROM custom_indicators WHERE code = ?", [code]).fetchall()
+    if rows:
+        return json.loads(rows[0][0])
+    raise KeyError(f"unknown indicator {code!r}")
+
+
+def fetch_data_summary(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per indicator and dataset with data: indicator, dataset, observations, values,
+    first_year, last_year, geos (count of places with a value), groups (list), sexes (list), ages (list),
+    geo_levels (list)."""
+    return connection.execute(
+        """
+        SELECT indicator, dataset, count(*) AS observations, count(value) AS "values",
+               min(period) AS first_year, max(period) AS last_year,
+               count(DISTINCT geo) FILTER (WHERE value IS NOT NULL) AS geos,
+               list_sort(list(DISTINCT "group")) AS groups, list_sort(list(DISTINCT sex)) AS sexes,
+               list_sort(list(DISTINCT age)) AS ages, list_sort(list(DISTINCT geo_level)) AS geo_levels
+        FROM observations GROUP BY indicator, dataset ORDER BY indicator, dataset
+        """
+    ).df()
+
+
+def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: str) -> dict:
+    """What can be chosen for one indicator: {years: [int, newest first], sexes: [...], ages: [...],
+    groups: [...], datasets: [...], geo_levels: [...], best_year: int | None}. best_year is the
+    latest year with the widest coverage: the year with the most places having a value for a
+    migrant group and its reference group (ties: the later year)."""
+    rows = connection.execute(
+        """
+        SELECT list_sort(list(DISTINCT period), 'DESC'), list_sort(list(DISTINCT sex)), list_sort(list(DISTINCT age)),
+               list_sort(list(DISTINCT "group")), list_sort(list(DISTINCT dataset)), list_sort(list(DISTINCT geo_level))
+        FROM observations WHERE indicator = ? AND value IS NOT NULL
+        """,
+        [indicator],
+    ).fetchall()
+    years, sexes, ages, groups, datasets, levels = rows[0] if rows else ([], [], [], [], [], [])
+    coverage = connection.execute(
+        """
+        SELECT period, count(DISTINCT geo) AS places FROM observations
+        WHERE indicator = ? AND value IS NOT NULL AND "group" <> 'total'
+        GROUP BY period ORDER BY places DESC, period DESC LIMIT 1
+        """,
+        [indicator],
+    ).fetchall()
+    best_year = coverage[0][0] if coverage else (years[0] if years else None)
+    return {"years": years or [], "sexes": sexes or [], "ages": ages or [], "groups": groups or [],
+            "datasets": datasets or [], "geo_levels": levels or [], "best_year": best_year}
+
+
+def fetch_datasets(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All datasets with their provenance (columns of the datasets table), embedded first."""
+    return connection.execute("SELECT * FROM datasets ORDER BY kind, name").df()
+
+
+def fetch_places(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Places with any value: geo, geo_level, indicators (count), sorted by geo."""
+    return connection.execute(
+        "SELECT geo, any_value(geo_level) AS geo_level, count(DISTINCT indicator) AS indicators "
+        "FROM observations WHERE value IS NOT NULL GROUP BY geo ORDER BY geo"
+    ).df()
+
+
+def fetch_latest_by_country(connection: duckdb.DuckDBPyConnection, geo: str) -> pd.DataFrame:
+    """For one place: the observations of every indicator (all years), OBSERVATION_COLUMNS."""
+    return connection.execute(f"SELECT {_SELECT} FROM observations WHERE geo = ?", [geo]).df()
