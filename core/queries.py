@@ -76,7 +76,19 @@ def fetch_gaps(
         dimension = dimension_of(group)
         groups = [group, REFERENCE_GROUPS.get(dimension, group)]
     observations = fetch_observations(connection, indicator, geos=geos, sex=sex, age=age, dataset=dataset, groups=groups)
-    return gap_engine.compute_gaps(observations, polarity, year=year, groups=[group] if group else None)
+    gaps = gap_engine.compute_gaps(observations, polarity, year=year, groups=[group] if group else None)
+    return add_place_names(gaps)
+
+
+def add_place_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add geo_name (English name; the code itself for local units) after the geo column."""
+    from core.geo import name_of
+
+    frame = frame.copy()
+    names = {code: name_of(code) for code in frame["geo"].unique()} if not frame.empty else {}
+    frame.insert(frame.columns.get_loc("geo") + 1 if "geo" in frame.columns else 0, "geo_name",
+                 frame["geo"].map(names) if not frame.empty else pd.Series(dtype=str))
+    return frame
 
 
 def fetch_indicator(connection: duckdb.DuckDBPyConnection, code: str, catalogue: Catalogue | None = None) -> dict:
@@ -136,6 +148,15 @@ def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: st
     best_year = coverage[0][0] if coverage else (years[0] if years else None)
     return {"years": years or [], "sexes": sexes or [], "ages": ages or [], "groups": groups or [],
             "datasets": datasets or [], "geo_levels": levels or [], "best_year": best_year}
+
+
+def fetch_data_version(connection: duckdb.DuckDBPyConnection) -> str:
+    """A text that changes whenever stored data change (embedded rebuild, upload, delete): a cache key."""
+    rows = connection.execute(
+        "SELECT coalesce(max(CASE WHEN key = 'data_version' THEN value END), '0') || ':' || "
+        "coalesce(max(CASE WHEN key = 'embedded_fingerprint' THEN value END), '') FROM meta"
+    ).fetchall()
+    return rows[0][0]
 
 
 def fetch_datasets(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -1,0 +1,22 @@
+"""RightsGap: the router. Page config, the shared selectors, navigation; nothing else."""
+from pathlib import Path
+
+import streamlit as st
+
+from ui import state
+
+# A local icon file: a Material or emoji page icon makes the browser fetch it from a font CDN.
+st.set_page_config(page_title="RightsGap — human rights indicators for migrants",
+                   page_icon=str(Path(__file__).parent / "ui" / "assets" / "icon.png"), layout="wide")
+
+pages = [
+    st.Page("pages/explore.py", title="Explore", icon=":material/map:", url_path="explore", default=True),
+    st.Page("pages/country_profile.py", title="Country profile", icon=":material/flag:", url_path="country"),
+    st.Page("pages/sources.py", title="Sources and method", icon=":material/menu_book:", url_path="sources"),
+]
+page = st.navigation(pages)
+st.sidebar.markdown("### RightsGap")
+st.session_state["_selection"] = state.render_selectors()
+st.sidebar.caption("Data: Eurostat (CC BY 4.0), UN DESA (CC BY 3.0 IGO), Natural Earth boundaries. "
+                   "See *Sources and method*.")
+page.run()

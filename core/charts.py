@@ -1,0 +1,297 @@
+"""Figure builders: plotly figures returned, never shown (pages render them).
+
+Maps are plotly ``choropleth_map`` traces (MapLibre) on a blank ``white-bg`` style with the
+project's own Natural Earth boundaries, so they draw with no internet (plotly's ``choropleth`` and
+``scatter_geo`` fetch a world outline from a CDN and draw nothing offline). Places with data but
+no polygon (small states, local units without boundaries) are drawn as points.
+
+Colours: the disadvantage uses a diverging scale centred on zero, red where migrants are worse
+off and blue where they are better off (ColorBrewer RdBu, via plotly's built-in scales).
+Low-reliability values (Eurostat flag u) are faded and marked with a ring, and their tooltips
+say so.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from core import vocabulary
+
+DIVERGING_SCALE = "RdBu_r"  # ColorBrewer RdBu reversed: red = positive disadvantage (worse off)
+CONTEXT_SCALE = "Greys"
+REFERENCE_COLOUR = "#4d4d4d"
+GROUP_COLOUR = "#c0392b"
+FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=14)
+
+#: Map views: centre and zoom for each view (MapLibre zoom levels).
+MAP_VIEWS: dict[str, dict] = {
+    "world": {"center": {"lat": 25, "lon": 10}, "zoom": 0.55},
+    "europe": {"center": {"lat": 53, "lon": 14}, "zoom": 2.2},
+}
+EUROPE_BOX = (-32.0, 25.0, 60.0, 72.0)  # lon_min, lat_min, lon_max, lat_max
+
+
+def format_value(value: float, unit: str) -> str:
+    """'65.8%', '21 345 EUR', '—' for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    if unit == "EUR":
+        return f"{value:,.0f} EUR".replace(",", " ")
+    if unit == "international_dollars":
+        return f"{value:,.0f} int.$".replace(",", " ")
+    return f"{value:,.2f}"
+
+
+def format_difference(value: float, unit: str) -> str:
+    """'+13.9 pp' for percentages, '-1 200 EUR' for money, '—' for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "percent":
+        return f"{value:+.1f} pp"
+    if unit in ("EUR", "international_dollars"):
+        return f"{value:+,.0f} {'EUR' if unit == 'EUR' else 'int.$'}".replace(",", " ")
+    return f"{value:+.2f}"
+
+
+def _features_for(boundaries: dict, codes: set[str] | None = None, box: tuple | None = None) -> dict:
+    """The boundary features for these codes (or inside a lon/lat box), to keep the payload small."""
+    features = []
+    for feature in boundaries["features"]:
+        keep = codes is None or feature["id"] in codes
+        if not keep and box is not None:
+            keep = _feature_in_box(feature, box)
+        if keep:
+            features.append(feature)
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _feature_in_box(feature: dict, box: tuple) -> bool:
+    lon_min, lat_min, lon_max, lat_max = box
+    coordinates = np.array(_first_ring(feature["geometry"]))
+    if coordinates.size == 0:
+        return False
+    lon, lat = coordinates[:, 0].mean(), coordinates[:, 1].mean()
+    return lon_min <= lon <= lon_max and lat_min <= lat <= lat_max
+
+
+def _first_ring(geometry: dict) -> list:
+    if geometry["type"] == "Polygon":
+        return geometry["coordinates"][0]
+    if geometry["type"] == "MultiPolygon":
+        largest = max(geometry["coordinates"], key=lambda polygon: len(polygon[0]))
+        return largest[0]
+    return []
+
+
+def build_gap_map(
+    gaps: pd.DataFrame,
+    boundaries: dict,
+    points: pd.DataFrame,
+    unit: str,
+    group_label: str,
+    reference_label: str,
+    view: str = "world",
+    highlight: str | None = None,
+    context: pd.DataFrame | None = None,
+    context_label: str = "",
+    height: int = 520,
+) -> go.Figure:
+    """Choropleth of the disadvantage (positive = migrants worse off), diverging and centred on zero.
+
+    gaps: rows of core.gaps.compute_gaps for one group, sex, age and year (columns geo, geo_name,
+        disadvantage, value, reference_value, flags, low_reliability, year).
+    boundaries: GeoJSON FeatureCollection keyed by feature id (ISO alpha-3 or local code).
+    points: places drawn as points when they have no polygon: columns iso_a3, name, longitude, latitude.
+    view: 'world' or 'europe' (see MAP_VIEWS); highlight: a geo code outlined in black.
+    context: optional rows (geo, geo_name, value) shown in greys where no gap exists (e.g. migrants'
+        share of the population), labelled context_label.
+    Returns a plotly Figure (choropleth_map + scatter_map traces, white-bg style: no tiles).
+    """
+    figure = go.Figure()
+    national = gaps.loc[gaps["geo_level"] != "regional"].copy() if not gaps.empty else gaps
+    polygon_ids = {f["id"] for f in boundaries["features"]}
+    box = EUROPE_BOX if view == "europe" else None
+    codes_shown = set(national["geo"]) if not national.empty else set()
+    if context is not None and not context.empty:
+        context = context.loc[~context["geo"].isin(codes_shown)]
+        codes_shown |= set(context["geo"])
+    background = _features_for(boundaries, codes=set() if box else None, box=box) if box else None
+    if background is not None:
+        figure.add_trace(go.Choroplethmap(
+            geojson=background, locations=[f["id"] for f in background["features"]],
+            z=[0] * len(background["features"]), colorscale=[[0, "#eeeeee"], [1, "#eeeeee"]], showscale=False,
+            marker_line_color="#ffffff", marker_line_width=0.5, hoverinfo="skip", name="no data",
+        ))
+    if context is not None and not context.empty:
+        in_polygons = context.loc[context["geo"].isin(polygon_ids)]
+        figure.add_trace(go.Choroplethmap(
+            geojson=_features_for(boundaries, set(in_polygons["geo"])), locations=in_polygons["geo"],
+            z=in_polygons["value"], colorscale=CONTEXT_SCALE, zmin=0, zmax=float(np.nanpercentile(context["value"], 95)),
+            marker_line_color="#ffffff", marker_line_width=0.4, marker_opacity=0.55,
+            colorbar=dict(title=dict(text=context_label, side="right"), x=1.0, len=0.45, y=0.22, thickness=12),
+            customdata=in_polygons[["geo_name"]].to_numpy(),
+            hovertemplate="<b>%{customdata[0]}</b><br>" + context_label + ": %{z:.1f}%<br>no gap data<extra></extra>",
+            name=context_label,
+        ))
+    if not national.empty:
+        limit = float(np.nanmax(np.abs(national["disadvantage"]))) or 1.0
+        national["hover"] = [
+            _hover_text(row, unit, group_label, reference_label) for row in national.itertuples(index=False)
+        ]
+        in_polygons = national.loc[national["geo"].isin(polygon_ids)]
+        figure.add_trace(go.Choroplethmap(
+            geojson=_features_for(boundaries, set(in_polygons["geo"])), locations=in_polygons["geo"],
+            z=in_polygons["disadvantage"], zmin=-limit, zmax=limit, zmid=0, colorscale=DIVERGING_SCALE,
+            marker_line_color="#ffffff", marker_line_width=0.6,
+            marker_opacity=np.where(in_polygons["low_reliability"], 0.4, 0.95).tolist(),
+            colorbar=dict(title=dict(text=f"Disadvantage ({'pp' if unit == 'percent' else unit})<br>red = migrants worse off", side="right"),
+                          x=1.0, len=0.5 if context is not None else 0.8, y=0.75 if context is not None else 0.5, thickness=14),
+            text=in_polygons["hover"], hovertemplate="%{text}<extra></extra>", name="disadvantage",
+        ))
+        without_polygon = national.loc[~national["geo"].isin(polygon_ids)].merge(
+            points.rename(columns={"iso_a3": "geo"})[["geo", "longitude", "latitude"]], on="geo", how="inner")
+        if not without_polygon.empty:
+            figure.add_trace(go.Scattermap(
+                lon=without_polygon["longitude"], lat=without_polygon["latitude"], mode="markers",
+                marker=dict(size=11, color=without_polygon["disadvantage"], colorscale=DIVERGING_SCALE, cmin=-limit, cmax=limit),
+                text=without_polygon["hover"], hovertemplate="%{text}<extra></extra>", name="small states (points)", showlegend=False,
+            ))
+        unreliable = national.loc[national["low_reliability"]].merge(
+            points.rename(columns={"iso_a3": "geo"})[["geo", "longitude", "latitude"]], on="geo", how="inner")
+        if not unreliable.empty:
+            # A dark dot (not a text label: MapLibre text needs glyphs from a font server).
+            figure.add_trace(go.Scattermap(
+                lon=unreliable["longitude"], lat=unreliable["latitude"], mode="markers",
+                marker=dict(size=9, color="#222222", opacity=0.9),
+                text=unreliable["hover"], hovertemplate="%{text}<extra></extra>", name="● low reliability (flag u), faded",
+                showlegend=True,
+            ))
+    if highlight and highlight in polygon_ids:
+        outline = _features_for(boundaries, {highlight})
+        figure.add_trace(go.Choroplethmap(
+            geojson=outline, locations=[highlight], z=[0], colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            showscale=False, marker_line_color="#000000", marker_line_width=2.5, hoverinfo="skip", name="chosen country",
+        ))
+    view_settings = MAP_VIEWS.get(view, MAP_VIEWS["world"])
+    figure.update_layout(
+        map=dict(style="white-bg", center=view_settings["center"], zoom=view_settings["zoom"]),
+        margin=dict(l=0, r=0, t=0, b=0), height=height, font=FONT,
+        legend=dict(x=0.01, y=0.02, bgcolor="rgba(255,255,255,0.8)"),
+    )
+    return figure
+
+
+def _hover_text(row, unit: str, group_label: str, reference_label: str) -> str:
+    lines = [
+        f"<b>{row.geo_name}</b> ({row.year})",
+        f"{group_label}: {format_value(row.value, unit)}",
+        f"{reference_label}: {format_value(row.reference_value, unit)}",
+        f"Disadvantage: {format_difference(row.disadvantage, unit)}",
+    ]
+    if row.flags:
+        lines.append(f"Flags: {row.flags} ({vocabulary.describe_flags(row.flags)})")
+    if row.low_reliability:
+        lines.append("⚠ low reliability (Eurostat flag u): small sample, read with care")
+    return "<br>".join(lines)
+
+
+def build_dumbbell(
+    gaps: pd.DataFrame,
+    unit: str,
+    group_label: str,
+    reference_label: str,
+    highlight: str | None = None,
+    height_per_row: int = 22,
+) -> go.Figure:
+    """Ranked dumbbell chart: each place's reference-group and migrant-group values joined by a line,
+    ordered by disadvantage (largest first, at the top). Aggregates (EU27 ...) are listed below the
+    countries, under their own heading; low-reliability values are faded and say so in the tooltip.
+
+    gaps: rows of compute_gaps for one group, sex, age and year with geo, geo_name, geo_level,
+    value, reference_value, disadvantage, flags, low_reliability.
+    """
+    if gaps.empty:
+        return go.Figure()
+    countries = gaps.loc[gaps["geo_level"] != "regional"].sort_values("disadvantage", ascending=True)
+    aggregates = gaps.loc[gaps["geo_level"] == "regional"].sort_values("disadvantage", ascending=True)
+    ordered = pd.concat([aggregates, countries], ignore_index=True)
+    labels = [
+        (f"▸ {row.geo_name}" if row.geo_level == "regional" else row.geo_name) + (" (u)" if row.low_reliability else "")
+        for row in ordered.itertuples(index=False)
+    ]
+    ordered = ordered.assign(label=labels)
+    ordered["hover"] = [_hover_text(row, unit, group_label, reference_label) for row in ordered.itertuples(index=False)]
+    figure = go.Figure()
+    line_x, line_y = [], []
+    for row in ordered.itertuples(index=False):
+        line_x += [row.reference_value, row.value, None]
+        line_y += [row.label, row.label, None]
+    figure.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", line=dict(color="#b0b0b0", width=3),
+                                hoverinfo="skip", showlegend=False))
+    opacity = np.where(ordered["low_reliability"], 0.35, 1.0)
+    figure.add_trace(go.Scatter(x=ordered["reference_value"], y=ordered["label"], mode="markers", name=reference_label,
+                                marker=dict(color=REFERENCE_COLOUR, size=11, opacity=opacity),
+                                text=ordered["hover"], hovertemplate="%{text}<extra></extra>"))
+    figure.add_trace(go.Scatter(x=ordered["value"], y=ordered["label"], mode="markers", name=group_label,
+                                marker=dict(color=GROUP_COLOUR, size=11, opacity=opacity,
+                                            line=dict(color=GROUP_COLOUR, width=np.where(ordered["low_reliability"], 2, 0))),
+                                text=ordered["hover"], hovertemplate="%{text}<extra></extra>"))
+    if highlight is not None and highlight in set(ordered["geo"]):
+        label = ordered.loc[ordered["geo"] == highlight, "label"].iloc[0]
+        figure.add_hrect(y0=label, y1=label, line_width=0)
+        figure.add_annotation(x=0, xref="paper", xanchor="right", y=label, text="◀", showarrow=False,
+                              font=dict(color="#000", size=16))
+        figure.update_yaxes(tickfont=dict(size=13))
+    if not aggregates.empty:
+        figure.add_hline(y=len(aggregates) - 0.5, line_dash="dot", line_color="#999999")
+    figure.update_layout(
+        height=max(260, height_per_row * len(ordered) + 110), margin=dict(l=10, r=20, t=30, b=40), font=FONT,
+        xaxis=dict(title=f"{'%' if unit == 'percent' else unit}", gridcolor="#eeeeee", zeroline=False),
+        yaxis=dict(title=None, automargin=True), legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+        plot_bgcolor="white",
+    )
+    return figure
+
+
+def build_time_series(gaps: pd.DataFrame, unit: str, group_label: str, reference_label: str, title: str = "",
+                      height: int = 380) -> go.Figure:
+    """Both groups' values over time with the gap between them shaded.
+
+    gaps: core.gaps.compute_gap_series rows for one place, group, sex and age (year,
+    reference_value, value, disadvantage, flags, low_reliability).
+    """
+    figure = go.Figure()
+    if gaps.empty:
+        return figure
+    series = gaps.sort_values("year")
+    figure.add_trace(go.Scatter(x=series["year"], y=series["reference_value"], mode="lines+markers", name=reference_label,
+                                line=dict(color=REFERENCE_COLOUR, width=3),
+                                hovertemplate="%{x}: %{y:.1f}<extra>" + reference_label + "</extra>"))
+    figure.add_trace(go.Scatter(x=series["year"], y=series["value"], mode="lines+markers", name=group_label,
+                                line=dict(color=GROUP_COLOUR, width=3), fill="tonexty", fillcolor="rgba(192,57,43,0.12)",
+                                marker=dict(symbol=np.where(series["low_reliability"], "circle-open", "circle"), size=9),
+                                customdata=np.stack([series["disadvantage"], series["flags"]], axis=1),
+                                hovertemplate="%{x}: %{y:.1f}<br>disadvantage %{customdata[0]:+.1f}<br>flags %{customdata[1]}<extra>"
+                                + group_label + "</extra>"))
+    figure.update_layout(
+        title=title, height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=30), font=FONT,
+        yaxis=dict(title="%" if unit == "percent" else unit, gridcolor="#eeeeee"), xaxis=dict(dtick=2 if len(series) > 8 else 1),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0), plot_bgcolor="white",
+    )
+    return figure
+
+
+def build_sparkline(gaps: pd.DataFrame, height: int = 60) -> go.Figure:
+    """A small line of the disadvantage over the years (positive = migrants worse off), for tables."""
+    series = gaps.sort_values("year")
+    figure = go.Figure(go.Scatter(x=series["year"], y=series["disadvantage"], mode="lines", line=dict(color=GROUP_COLOUR, width=2),
+                                  hovertemplate="%{x}: %{y:+.1f}<extra></extra>"))
+    figure.add_hline(y=0, line_color="#999999", line_width=1)
+    figure.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), xaxis=dict(visible=False), yaxis=dict(visible=False),
+                         showlegend=False, plot_bgcolor="white")
+    return figure

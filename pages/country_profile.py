@@ -1,0 +1,71 @@
+"""Country profile: one place, every right, its structural, process and outcome indicators."""
+import streamlit as st
+
+from core import charts, vocabulary
+from ui import data, layout, state
+
+selection = state.current_selection()
+catalogue = data.load_catalogue()
+version = data.data_version()
+if not selection.country:
+    layout.empty_state("No country has data yet.")
+    st.stop()
+places = data.load_places(version).set_index("geo")["geo_name"]
+country_name = places.get(selection.country, selection.country)
+
+st.title(f"Country profile: {country_name}")
+st.caption("Every indicator of the catalogue for this country: the latest year both groups have, the gap "
+           "(disadvantage > 0: migrants worse off), its trend, and 'no data' where the sources have nothing.")
+
+profile = data.load_country_profile(selection.country, version)
+with_gap = profile.loc[profile["disadvantage"].notna()]
+first, second, third = st.columns(3)
+first.metric("Indicators in the catalogue", len(profile["indicator"].unique()))
+second.metric("With a gap for this country", len(with_gap["indicator"].unique()))
+third.metric("Where migrants are worse off", int((with_gap["disadvantage"] > 0).sum()))
+
+for right_code, right_name in vocabulary.RIGHTS.items():
+    rows = profile.loc[profile["right"] == right_code]
+    if rows.empty:
+        continue
+    with st.expander(f"{right_name} — {int(rows['has_data'].sum())} of {len(rows)} with data", expanded=right_code == selection.right):
+        for attribute_code, attribute_name in vocabulary.ATTRIBUTES[right_code].items():
+            part = rows.loc[rows["attribute"] == attribute_code]
+            if part.empty:
+                continue
+            st.markdown(f"**{attribute_name}**")
+            shown = part.assign(
+                Type=part["type"].str.capitalize(), Indicator=part["title"],
+                Comparison=[state.describe_group_pair(g) if isinstance(g, str) else "—" for g in part["group"]],
+                Sex=part["sex"].fillna("—"), Year=part["year"].astype("Int64"),
+                Reference=[charts.format_value(v, u) for v, u in zip(part["reference_value"], part["unit"])],
+                Migrants=[charts.format_value(v, u) for v, u in zip(part["value"], part["unit"])],
+                Disadvantage=[charts.format_difference(v, u) for v, u in zip(part["disadvantage"], part["unit"])],
+                Trend=part["trend"], Flags=part["flags"].fillna(""),
+                Status=[("no data" if not has else note or "") for has, note in zip(part["has_data"], part["note"])],
+            )[["Type", "Indicator", "Comparison", "Sex", "Year", "Reference", "Migrants", "Disadvantage", "Trend", "Flags", "Status"]]
+            st.dataframe(shown, hide_index=True, width="stretch", key=f"profile_{attribute_code}",
+                         column_config={"Trend": st.column_config.LineChartColumn("Trend of the disadvantage", width="small"),
+                                        "Reference": st.column_config.TextColumn("Reference group"),
+                                        "Migrants": st.column_config.TextColumn("Migrant group")})
+
+st.markdown("### Over time")
+with_data = profile.loc[profile["has_data"] & profile["group"].notna()].drop_duplicates("indicator")
+if with_data.empty:
+    layout.empty_state("No indicator compares migrants with their reference group for this country.")
+    st.stop()
+codes = with_data["indicator"].tolist()
+default = codes.index(selection.indicator) if selection.indicator in codes else 0
+code = st.selectbox("Indicator", codes, index=default, format_func=lambda c: catalogue.get(c).title, key="profile_indicator",
+                    bind="query-params")
+row = with_data.loc[with_data["indicator"] == code].iloc[0]
+indicator = catalogue.get(code)
+series = data.load_gap_series(code, row["group"], row["sex"], row["age"], selection.country, version)
+group_label = vocabulary.POPULATION_GROUPS[row["group"]]
+reference_label = vocabulary.POPULATION_GROUPS[row["reference_group"]]
+st.plotly_chart(charts.build_time_series(series, indicator.unit, group_label, reference_label,
+                                         title=f"{indicator.title} — {country_name}, {vocabulary.SEXES.get(row['sex'])}, "
+                                               f"{state.describe_age(row['age'])}"),
+                key="profile_series", config={"displaylogo": False})
+st.caption("The shaded band is the gap between the two groups. Hollow markers: low reliability (flag u). "
+           + layout.source_line(data.load_datasets(version), sorted(series["dataset"].unique()) if not series.empty else []))

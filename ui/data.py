@@ -1,0 +1,115 @@
+"""Cached loaders over core: one DuckDB root connection per process, a cursor per query.
+
+Every cached function takes the store's data version as an argument, so an upload or delete
+invalidates exactly the entries that depend on data.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import boundaries, queries, store
+from core.catalogue import Catalogue, load_default_catalogue
+
+
+@st.cache_resource(show_spinner="Preparing the database (first start only)…")
+def get_root_connection():
+    """The process's root DuckDB connection, with the embedded default loaded (built on first run)."""
+    connection = store.open_database()
+    store.ensure_embedded_data(connection)
+    return connection
+
+
+def cursor():
+    """A fresh cursor for one query (DuckDB connections are not shared across Streamlit's threads)."""
+    return get_root_connection().cursor()
+
+
+def data_version() -> str:
+    """The store's current data version (changes on every load or delete)."""
+    return queries.fetch_data_version(cursor())
+
+
+@st.cache_resource
+def load_catalogue() -> Catalogue:
+    """The embedded indicator catalogue (checked against its schema on load)."""
+    return load_default_catalogue()
+
+
+@st.cache_data(show_spinner=False)
+def load_data_summary(version: str) -> pd.DataFrame:
+    """core.queries.fetch_data_summary, cached per data version."""
+    return queries.fetch_data_summary(cursor())
+
+
+@st.cache_data(show_spinner=False)
+def load_indicator_options(indicator: str, version: str) -> dict:
+    """core.queries.fetch_indicator_options, cached per indicator and data version."""
+    return queries.fetch_indicator_options(cursor(), indicator)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_gaps(indicator: str, group: str | None, year, sex: str | None, age: str | None, version: str,
+              geos: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """core.queries.fetch_gaps for one selection (see core.gaps.compute_gaps for the columns)."""
+    return queries.fetch_gaps(cursor(), indicator, geos=list(geos) if geos else None, year=year, sex=sex,
+                              group=group, age=age, catalogue=load_catalogue())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_gap_series(indicator: str, group: str, sex: str | None, age: str | None, geo: str, version: str) -> pd.DataFrame:
+    """Gaps of one place for every year both groups have (core.gaps.compute_gap_series)."""
+    from core import gaps as gap_engine
+    from core.vocabulary import REFERENCE_GROUPS, dimension_of
+
+    observations = queries.fetch_observations(cursor(), indicator, geos=[geo], sex=sex, age=age,
+                                              groups=[group, REFERENCE_GROUPS.get(dimension_of(group), group)])
+    polarity = queries.fetch_indicator(cursor(), indicator, load_catalogue())["polarity"]
+    return gap_engine.compute_gap_series(observations, polarity)
+
+
+@st.cache_data(show_spinner=False)
+def load_country_observations(geo: str, version: str) -> pd.DataFrame:
+    """Every observation of one place (OBSERVATION_COLUMNS)."""
+    return queries.fetch_latest_by_country(cursor(), geo)
+
+
+@st.cache_data(show_spinner=False)
+def load_places(version: str) -> pd.DataFrame:
+    """Places with data: geo, geo_name, geo_level, indicators."""
+    return queries.add_place_names(queries.fetch_places(cursor()))
+
+
+@st.cache_data(show_spinner=False)
+def load_datasets(version: str) -> pd.DataFrame:
+    """Datasets with provenance (core.queries.fetch_datasets)."""
+    return queries.fetch_datasets(cursor())
+
+
+@st.cache_resource
+def load_world_boundaries() -> dict:
+    """Natural Earth country polygons keyed by ISO alpha-3 (data/boundaries/world.geojson)."""
+    return boundaries.load_world_boundaries()
+
+
+@st.cache_resource
+def load_world_points() -> pd.DataFrame:
+    """One representative point per country (for small states without a polygon)."""
+    return boundaries.load_world_points()
+
+
+@st.cache_data(show_spinner=False)
+def load_latest_values(indicator: str, version: str) -> pd.DataFrame:
+    """The latest value of a context indicator (one group 'total') per place: geo, geo_name, period, value."""
+    observations = queries.fetch_observations(cursor(), indicator, groups=["total"], sex="T")
+    observations = observations.loc[observations["value"].notna()]
+    latest = observations.sort_values("period").groupby("geo", as_index=False).last()
+    return queries.add_place_names(latest[["geo", "period", "value"]])
+
+
+@st.cache_data(show_spinner=False)
+def load_country_profile(geo: str, version: str) -> pd.DataFrame:
+    """core.profile.build_country_profile for one place."""
+    from core.profile import build_country_profile
+
+    return build_country_profile(queries.fetch_latest_by_country(cursor(), geo), load_catalogue())

@@ -1,0 +1,176 @@
+"""The shared selection: sidebar widgets rendered by app.py on every page, kept in the URL.
+
+Each widget has a key that is also its query parameter, holding codes (``?right=work&
+indicator=work.employment_rate&year=2023``), so a copied link reopens the same view. Values survive
+page switches because the widgets live in the app's frame, not in a page. (Streamlit's own
+``bind="query-params"`` writes the displayed labels into the URL; we keep codes, which are short
+and stable, by seeding the widgets from the URL and writing it back after each run.)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core import geo, vocabulary
+from ui import data
+
+#: Query-parameter names (= widget keys) of the shared selection.
+KEYS = ("right", "indicator", "group", "year", "sex", "age", "level", "country")
+PREFERRED_AGES = ("Y15-64", "Y25-64", "Y_GE16", "Y_GE18", "TOTAL", "not_stated")
+DEFAULT_COUNTRY = "DEU"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user chose. indicator/group/year/sex/age are None when the right has no data."""
+
+    right: str
+    indicator: str | None
+    group: str | None
+    year: int | None
+    sex: str | None
+    age: str | None
+    level: str
+    country: str | None
+
+    @property
+    def reference_group(self) -> str | None:
+        """The group the migrant group is compared with (nationals or native-born)."""
+        return vocabulary.REFERENCE_GROUPS.get(vocabulary.dimension_of(self.group)) if self.group else None
+
+
+def describe_age(code: str) -> str:
+    """'Y15-64' -> '15-64 years', 'Y_GE16' -> '16 years or over', 'not_stated' -> 'age band not stated'."""
+    if code.startswith("Y_GE"):
+        return f"{code[4:]} years or over"
+    if code.startswith("Y_LT"):
+        return f"under {code[4:]} years"
+    if code.startswith("Y") and "-" in code:
+        return f"{code[1:]} years"
+    return {"TOTAL": "all ages", "not_stated": "age band not stated by the source"}.get(code, code)
+
+
+def describe_group_pair(group: str) -> str:
+    """'non_nationals' -> 'Non-nationals vs nationals'."""
+    reference = vocabulary.REFERENCE_GROUPS.get(vocabulary.dimension_of(group), "")
+    return f"{vocabulary.POPULATION_GROUPS[group]} vs {vocabulary.POPULATION_GROUPS.get(reference, reference).lower()}"
+
+
+def indicators_with_data(version: str) -> dict[str, list[str]]:
+    """{right: [indicator codes with data, catalogue order]} for non-context indicators with gaps possible."""
+    summary = data.load_data_summary(version)
+    with_data = set(summary.loc[summary["values"] > 0, "indicator"])
+    by_right: dict[str, list[str]] = {}
+    for indicator in data.load_catalogue():
+        if indicator.code in with_data and not indicator.context:
+            by_right.setdefault(indicator.right, []).append(indicator.code)
+    return by_right
+
+
+def _seed_from_url(key: str, options: list, parse=str) -> None:
+    """Before a widget is drawn: take its value from the URL when the session has none yet.
+
+    A value that is not among the options is ignored (the widget falls back to its default).
+    """
+    if key in st.session_state or key not in st.query_params:
+        return
+    try:
+        value = parse(st.query_params[key])
+    except (TypeError, ValueError):
+        return
+    if value in options:
+        st.session_state[key] = value
+
+
+def _write_url(values: dict, defaults: dict) -> None:
+    """Write the selection into the URL (codes, not labels), leaving out values equal to their default."""
+    wanted = {key: str(value) for key, value in values.items() if value is not None and value != defaults.get(key)}
+    for key in KEYS:
+        if key in wanted:
+            if st.query_params.get(key) != wanted[key]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+def _keep_valid(key: str, options: list) -> None:
+    """Drop a remembered value that the new options no longer contain (e.g. after changing the right)."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
+def _select(label: str, options: list, key: str, default, parse=str, **kwargs):
+    _seed_from_url(key, options, parse)
+    _keep_valid(key, options)
+    if key not in st.session_state and default in options:
+        st.session_state[key] = default
+    return st.selectbox(label, options, key=key, **kwargs)
+
+
+def render_selectors(container=None) -> Selection:
+    """Draw the shared selectors (in the sidebar by default), keep them in the URL, return the Selection.
+
+    URL parameters (codes): right, indicator, group, year, sex, age, level, country.
+    """
+    container = container or st.sidebar
+    version = data.data_version()
+    catalogue = data.load_catalogue()
+    by_right = indicators_with_data(version)
+    rights = [r for r in vocabulary.RIGHTS if r in by_right] or list(vocabulary.RIGHTS)
+    defaults: dict = {"right": "work" if "work" in rights else rights[0], "level": "national"}
+    with container:
+        right = _select("Right", rights, "right", defaults["right"], format_func=vocabulary.RIGHTS.get,
+                        help="The right whose indicators you want to see. Only rights with data are listed; "
+                             "the Catalogue lists every indicator, with or without data.")
+        codes = by_right.get(right, [])
+        defaults["indicator"] = codes[0] if codes else None
+        indicator = _select("Indicator", codes, "indicator", defaults["indicator"],
+                            format_func=lambda c: catalogue.get(c).title) if codes else None
+        group = year = sex = age = None
+        if indicator:
+            options = data.load_indicator_options(indicator, version)
+            groups = [g for g in options["groups"] if g not in vocabulary.REFERENCE_GROUPS.values() and g != "total"
+                      and vocabulary.dimension_of(g) in vocabulary.REFERENCE_GROUPS]
+            groups.sort(key=lambda g: (vocabulary.dimension_of(g) != "citizenship", list(vocabulary.POPULATION_GROUPS).index(g)))
+            defaults["group"] = groups[0] if groups else None
+            group = _select("Comparison", groups, "group", defaults["group"], format_func=describe_group_pair,
+                            help="Which migrant group, compared with its reference group. Citizenship groups are "
+                                 "compared with nationals, country-of-birth groups with the native-born; never across.") if groups else None
+            years = [int(y) for y in options["years"]]
+            defaults["year"] = options["best_year"]
+            year = _select("Year", years, "year", defaults["year"], parse=int,
+                           help="Default: the latest year with the widest coverage of countries.") if years else None
+            sexes = options["sexes"]
+            defaults["sex"] = "T" if "T" in sexes else (sexes[0] if sexes else None)
+            _seed_from_url("sex", sexes)
+            _keep_valid("sex", sexes)
+            if "sex" not in st.session_state and defaults["sex"]:
+                st.session_state["sex"] = defaults["sex"]
+            sex = st.segmented_control("Sex", sexes, format_func=vocabulary.SEXES.get, key="sex", required=True) if sexes else None
+            ages = options["ages"]
+            defaults["age"] = next((a for a in PREFERRED_AGES if a in ages), ages[0] if ages else None)
+            age = _select("Age band", ages, "age", defaults["age"], format_func=describe_age) if ages else None
+        levels = list(vocabulary.GOVERNANCE_LEVELS)
+        _seed_from_url("level", levels)
+        if "level" not in st.session_state:
+            st.session_state["level"] = defaults["level"]
+        level = st.segmented_control("Governance level", levels, format_func=vocabulary.GOVERNANCE_LEVELS.get, key="level",
+                                     required=True)
+        places = data.load_places(version)
+        countries = places.loc[places["geo_level"] == "national"].sort_values("geo_name")
+        country_codes = countries["geo"].tolist()
+        names = dict(zip(countries["geo"], countries["geo_name"]))
+        defaults["country"] = DEFAULT_COUNTRY if DEFAULT_COUNTRY in country_codes else (country_codes[0] if country_codes else None)
+        country = _select("Country", country_codes, "country", defaults["country"],
+                          format_func=lambda c: names.get(c, geo.name_of(c)),
+                          help="Highlighted at the national level and shown on the Country profile.") if country_codes else None
+    selection = Selection(right=right, indicator=indicator, group=group, year=int(year) if year is not None else None,
+                          sex=sex, age=age, level=level or "national", country=country)
+    _write_url({key: getattr(selection, key) for key in KEYS}, defaults)
+    return selection
+
+
+def current_selection() -> Selection:
+    """The Selection stored by app.py for this run (pages call this; app.py renders the widgets)."""
+    return st.session_state["_selection"]
