@@ -21,15 +21,15 @@ import plotly.graph_objects as go
 from core import vocabulary
 
 DIVERGING_SCALE = "RdBu_r"  # ColorBrewer RdBu reversed: red = positive disadvantage (worse off)
-CONTEXT_SCALE = "Greys"
+CONTEXT_SCALE = [[0.0, "#eef1f4"], [1.0, "#3d4a57"]]  # light to dark slate: context, not a gap
 REFERENCE_COLOUR = "#4d4d4d"
 GROUP_COLOUR = "#c0392b"
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=14)
 
 #: Map views: centre and zoom for each view (MapLibre zoom levels).
 MAP_VIEWS: dict[str, dict] = {
-    "world": {"center": {"lat": 25, "lon": 10}, "zoom": 0.55},
-    "europe": {"center": {"lat": 53, "lon": 14}, "zoom": 2.2},
+    "world": {"center": {"lat": 22, "lon": 12}, "zoom": 0.72},
+    "europe": {"center": {"lat": 54, "lon": 15}, "zoom": 2.45},
 }
 EUROPE_BOX = (-32.0, 25.0, 60.0, 72.0)  # lon_min, lat_min, lon_max, lat_max
 
@@ -132,8 +132,9 @@ def build_gap_map(
         figure.add_trace(go.Choroplethmap(
             geojson=_features_for(boundaries, set(in_polygons["geo"])), locations=in_polygons["geo"],
             z=in_polygons["value"], colorscale=CONTEXT_SCALE, zmin=0, zmax=float(np.nanpercentile(context["value"], 95)),
-            marker_line_color="#ffffff", marker_line_width=0.4, marker_opacity=0.55,
-            colorbar=dict(title=dict(text=context_label, side="right"), x=1.0, len=0.45, y=0.22, thickness=12),
+            marker_line_color="#ffffff", marker_line_width=0.4, marker_opacity=0.9,
+            colorbar=dict(title=dict(text=context_label, side="top"), orientation="h", x=0.5, xanchor="center",
+                          y=-0.02, yanchor="top", len=0.5, thickness=10),
             customdata=in_polygons[["geo_name"]].to_numpy(),
             hovertemplate="<b>%{customdata[0]}</b><br>" + context_label + ": %{z:.1f}%<br>no gap data<extra></extra>",
             name=context_label,
@@ -149,8 +150,8 @@ def build_gap_map(
             z=in_polygons["disadvantage"], zmin=-limit, zmax=limit, zmid=0, colorscale=DIVERGING_SCALE,
             marker_line_color="#ffffff", marker_line_width=0.6,
             marker_opacity=np.where(in_polygons["low_reliability"], 0.4, 0.95).tolist(),
-            colorbar=dict(title=dict(text=f"Disadvantage ({'pp' if unit == 'percent' else unit})<br>red = migrants worse off", side="right"),
-                          x=1.0, len=0.5 if context is not None else 0.8, y=0.75 if context is not None else 0.5, thickness=14),
+            colorbar=dict(title=dict(text=f"Disadvantage ({'pp' if unit == 'percent' else unit})<br>red: migrants worse off", side="top"),
+                          x=1.0, len=0.75, y=0.5, thickness=14),
             text=in_polygons["hover"], hovertemplate="%{text}<extra></extra>", name="disadvantage",
         ))
         without_polygon = national.loc[~national["geo"].isin(polygon_ids)].merge(
@@ -168,7 +169,7 @@ def build_gap_map(
             figure.add_trace(go.Scattermap(
                 lon=unreliable["longitude"], lat=unreliable["latitude"], mode="markers",
                 marker=dict(size=9, color="#222222", opacity=0.9),
-                text=unreliable["hover"], hovertemplate="%{text}<extra></extra>", name="● low reliability (flag u), faded",
+                text=unreliable["hover"], hovertemplate="%{text}<extra></extra>", name="low reliability (flag u), faded",
                 showlegend=True,
             ))
     if highlight and highlight in polygon_ids:
@@ -180,7 +181,7 @@ def build_gap_map(
     view_settings = MAP_VIEWS.get(view, MAP_VIEWS["world"])
     figure.update_layout(
         map=dict(style="white-bg", center=view_settings["center"], zoom=view_settings["zoom"]),
-        margin=dict(l=0, r=0, t=0, b=0), height=height, font=FONT,
+        margin=dict(l=0, r=0, t=0, b=60 if context is not None and not context.empty else 0), height=height, font=FONT,
         legend=dict(x=0.01, y=0.02, bgcolor="rgba(255,255,255,0.8)"),
     )
     return figure

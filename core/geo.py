@@ -145,6 +145,27 @@ def resolve_place(text: str) -> Place | None:
     return None
 
 
+def resolve_column(values) -> dict[str, Place | None]:
+    """Resolve every distinct value of a place column, reading each in the light of the whole column.
+
+    In a column of ISO alpha-3 codes (at least 80% of at least five distinct values are three
+    letters), a two-letter value such as "NA" is not Namibia but a missing code (UN DESA files write
+    R's NA for places without an ISO code, e.g. the Channel Islands): it resolves to None. Elsewhere
+    "NA" is Namibia, as ISO alpha-2 says.
+    Returns {value: Place or None}.
+    """
+    distinct = {str(v).strip() for v in values}
+    codes = [v for v in distinct if v]
+    alpha3_column = len(codes) >= 5 and sum(len(v) == 3 and v.isalpha() for v in codes) >= 0.8 * len(codes)
+    resolved: dict[str, Place | None] = {}
+    for value in distinct:
+        if alpha3_column and len(value) == 2 and value.isalpha():
+            resolved[value] = None
+        else:
+            resolved[value] = resolve_place(value)
+    return resolved
+
+
 def resolve_geo_code(text: str) -> str | None:
     """The geo code (ISO alpha-3 or aggregate code) for any common spelling, or None."""
     place = resolve_place(text)

@@ -141,9 +141,26 @@ def decode_bytes(content: bytes) -> tuple[str, str]:
     import charset_normalizer
 
     best = charset_normalizer.from_bytes(content).best()
+    if best is not None and best.encoding.startswith(_MULTIBYTE_ENCODINGS) and _looks_single_byte_western(content):
+        # A few accented names ("Côte d'Ivoire") are too little text for charset-normalizer, which
+        # then reads byte + ASCII letter as one CJK character; real CJK text has runs of high bytes.
+        return content.decode("cp1252"), "cp1252"
     if best is None:
         raise UnicodeDecodeError("unknown", content[:16], 0, 1, "no text encoding fits these bytes")
     return str(best), best.encoding
+
+
+#: Multi-byte (CJK) encodings that charset-normalizer may pick for short Windows-1252 text.
+_MULTIBYTE_ENCODINGS = ("big5", "gb", "hz", "johab", "shift_jis", "cp932", "cp949", "cp950", "euc_", "iso2022")
+
+
+def _looks_single_byte_western(content: bytes) -> bool:
+    """True when the bytes decode as Windows-1252 and no two non-ASCII bytes are adjacent."""
+    try:
+        content.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return re.search(rb"[\x80-\xff]{2}", content) is None
 
 
 def parse_cell(cell: str) -> tuple[float, str]:
@@ -287,6 +304,7 @@ def read_sdmx_csv(text: str) -> SourceTable:
     """Read Eurostat SDMX-CSV (1.0 or 2.0) with codes, labels, or codes and labels side by side."""
     try:
         raw = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False, sep=None, engine="python")
+        raw = raw.fillna("")  # cells of short rows (trailing empty fields left out) come back as NaN
     except (pd.errors.ParserError, csv.Error, ValueError) as error:
         return SourceTable(_empty_table(), {"layout": "sdmx_csv"}, [Problem(None, None, None, f"cannot parse the CSV: {error}")], 0)
     columns = list(raw.columns)
@@ -321,7 +339,7 @@ def read_sdmx_csv(text: str) -> SourceTable:
     frame["value"] = values
     frame["flags"] = flags.map(lambda f: vocabulary.merge_flags(f))
     frame = frame.loc[~bad]
-    table = _finish_table(frame, geo_column="geo", problems=problems)
+    table = _finish_table(frame, geo_column="geo", problems=problems, period_column="TIME_PERIOD")
     detected = {"layout": "sdmx_csv", "labels": labels_mode, "dimensions": dimensions}
     if "STRUCTURE_ID" in raw.columns and len(raw):
         detected["dataflow"] = raw["STRUCTURE_ID"].iat[0]
@@ -382,7 +400,7 @@ def read_tidy_csv(text: str, columns: dict[str, str] | None = None) -> SourceTab
     frame["value"] = values
     frame["flags"] = frame["flags"].map(vocabulary.merge_flags) if "flags" in frame.columns else ""
     frame = frame.loc[~bad]
-    table = _finish_table(frame, geo_column="geo", problems=problems)
+    table = _finish_table(frame, geo_column="geo", problems=problems, period_column=rename_back(rename, "period_text"))
     return SourceTable(table, {"layout": "tidy", "delimiter": delimiter, "columns": rename}, problems, len(raw))
 
 
@@ -420,13 +438,14 @@ def _parse_numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return numbers.to_numpy(dtype=float, na_value=np.nan), bad.to_numpy()
 
 
-def _finish_table(frame: pd.DataFrame, geo_column: str, problems: list[Problem]) -> pd.DataFrame:
-    """Resolve geo codes (adding geo_level, geo_label) and periods; report rows that fail."""
+def _finish_table(frame: pd.DataFrame, geo_column: str, problems: list[Problem],
+                  period_column: str = "period") -> pd.DataFrame:
+    """Resolve geo codes (adding geo_level, geo_label) and periods; report rows that fail
+    (period_column: the file's name for the period column, used in the problem reports)."""
     if frame.empty:
         return _empty_table()
     labels = frame[geo_column].astype(str).str.strip()
-    unique = pd.unique(labels)
-    places = {label: geo_codes.resolve_place(label) for label in unique}
+    places = geo_codes.resolve_column(pd.unique(labels))
     frame = frame.assign(
         geo_label=labels,
         geo=labels.map(lambda t: places[t].code if places[t] else t),
@@ -436,7 +455,7 @@ def _finish_table(frame: pd.DataFrame, geo_column: str, problems: list[Problem])
     period = pd.to_numeric(period_text.str.extract(r"^(\d{4})(?:-A1|-00)?$")[0], errors="coerce").astype("Int64")
     bad_period = period.isna()
     for index in np.flatnonzero(bad_period.to_numpy()):
-        problems.append(Problem(int(frame["source_row"].iat[index]), "period", period_text.iat[index],
+        problems.append(Problem(int(frame["source_row"].iat[index]), period_column, period_text.iat[index],
                                 "period is not a year (YYYY); only annual data are supported"))
     frame["period"] = period
     frame = frame.loc[~bad_period.to_numpy()]

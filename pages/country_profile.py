@@ -22,7 +22,8 @@ with_gap = profile.loc[profile["disadvantage"].notna()]
 first, second, third = st.columns(3)
 first.metric("Indicators in the catalogue", len(profile["indicator"].unique()))
 second.metric("With a gap for this country", len(with_gap["indicator"].unique()))
-third.metric("Where migrants are worse off", int((with_gap["disadvantage"] > 0).sum()))
+third.metric("Where migrants are worse off", int(with_gap.loc[with_gap["disadvantage"] > 0, "indicator"].nunique()),
+             help="Indicators whose latest gap shows migrants worse off (for either sex where no total is published).")
 
 for right_code, right_name in vocabulary.RIGHTS.items():
     rows = profile.loc[profile["right"] == right_code]
@@ -46,8 +47,15 @@ for right_code, right_name in vocabulary.RIGHTS.items():
             )[["Type", "Indicator", "Comparison", "Sex", "Year", "Reference", "Migrants", "Disadvantage", "Trend", "Flags", "Status"]]
             st.dataframe(shown, hide_index=True, width="stretch", key=f"profile_{attribute_code}",
                          column_config={"Trend": st.column_config.LineChartColumn("Trend of the disadvantage", width="small"),
-                                        "Reference": st.column_config.TextColumn("Reference group"),
-                                        "Migrants": st.column_config.TextColumn("Migrant group")})
+                                        "Type": st.column_config.TextColumn("Type", width="small"),
+                                        "Indicator": st.column_config.TextColumn("Indicator", width="large"),
+                                        "Comparison": st.column_config.TextColumn("Comparison", width="medium"),
+                                        "Sex": st.column_config.TextColumn("Sex", width="small"),
+                                        "Year": st.column_config.NumberColumn("Year", format="%d", width="small"),
+                                        "Reference": st.column_config.TextColumn("Reference group", width="small"),
+                                        "Migrants": st.column_config.TextColumn("Migrant group", width="small"),
+                                        "Disadvantage": st.column_config.TextColumn("Disadvantage", width="small"),
+                                        "Flags": st.column_config.TextColumn("Flags", width="small")})
 
 st.markdown("### Over time")
 with_data = profile.loc[profile["has_data"] & profile["group"].notna()].drop_duplicates("indicator")

@@ -70,17 +70,17 @@ if selection.level == "global":
     st.caption("Countries without gap data are shaded by the share of international migrants in their population "
                "(UN DESA, International Migrant Stock 2020), for context.")
 
-map_column, rank_column = st.columns([3, 2], gap="medium")
-with map_column:
-    figure = charts.build_gap_map(shown, data.load_world_boundaries(), data.load_world_points(), indicator.unit,
-                                  group_label, reference_label, view=view, highlight=highlight, context=context,
-                                  context_label=context_label)
-    st.plotly_chart(figure, key="gap_map", config={"displaylogo": False})
-with rank_column:
-    st.markdown(f"**Ranking of {len(countries)} countries** by disadvantage"
-                + (f"; {len(aggregates)} aggregate(s) shown apart, not ranked" if selection.level == "regional" and len(aggregates) else ""))
-    st.plotly_chart(charts.build_dumbbell(shown, indicator.unit, group_label, reference_label, highlight=highlight),
-                    key="ranking", config={"displaylogo": False})
+figure = charts.build_gap_map(shown, data.load_world_boundaries(), data.load_world_points(), indicator.unit,
+                              group_label, reference_label, view=view, highlight=highlight, context=context,
+                              context_label=context_label, height=560)
+st.plotly_chart(figure, key="gap_map", config={"displaylogo": False})
+
+st.markdown(f"#### Ranking of {len(countries)} countries by disadvantage"
+            + (f" — {len(aggregates)} aggregate(s) shown apart, not ranked" if selection.level == "regional" and len(aggregates) else ""))
+st.caption(f"Each line joins {reference_label.lower()} (grey) and {group_label.lower()} (red); the longest lines at the top "
+           "are where migrants are furthest behind.")
+st.plotly_chart(charts.build_dumbbell(shown, indicator.unit, group_label, reference_label, highlight=highlight),
+                key="ranking", config={"displaylogo": False})
 
 unreliable = int(shown["low_reliability"].sum())
 if unreliable:
