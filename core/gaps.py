@@ -67,7 +67,8 @@ def compute_gaps(
         optionally se, ci_lower, ci_upper (same unit as value).
     polarity: 'higher_is_better' or 'lower_is_better', or {indicator code: polarity}.
     year: an int for that year only; 'latest' (or None) for the latest year in which both groups
-        have a usable value, chosen separately for each geo, sex, age and group.
+        have a usable value, chosen separately for each geo, sex, age and group; 'all' for every
+        year in which both groups have a usable value (see compute_gap_series).
     groups: migrant groups to compare (default: every group of the citizenship and
         country-of-birth dimensions present, except the reference groups).
 
@@ -113,7 +114,7 @@ def compute_gaps(
         on=[*_KEYS, "dimension", "period"],
         how="inner",
     )
-    if not (isinstance(year, (int, np.integer)) or (isinstance(year, str) and year.isdigit())):
+    if year != "all" and not (isinstance(year, (int, np.integer)) or (isinstance(year, str) and year.isdigit())):
         latest = pairs.groupby([*_KEYS, "group"], dropna=False)["period"].transform("max")
         pairs = pairs.loc[pairs["period"] == latest]
     if pairs.empty:
@@ -122,13 +123,10 @@ def compute_gaps(
 
 
 def compute_gap_series(observations: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFrame:
-    """Gaps for every year in which both groups have a usable value (same columns as compute_gaps)."""
-    if observations.empty:
-        return pd.DataFrame(columns=GAP_COLUMNS)
-    years = sorted(observations["period"].dropna().unique())
-    parts = [compute_gaps(observations, polarity, year=int(y)) for y in years]
-    parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=GAP_COLUMNS)
+    """Gaps for every year in which both groups have a usable value (same columns as compute_gaps,
+    sorted by indicator, geo, sex, age, group, year). One pass over all years: the pairs are
+    matched on the year as on every other key, which gives the same rows as compute_gaps year by year."""
+    return compute_gaps(observations, polarity, year="all")
 
 
 def _measure(pairs: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFrame:
