@@ -144,6 +144,9 @@ def describe_flags(flags: str | None) -> str:
 
 
 def merge_flags(*flag_strings: str | None) -> str:
-    """Union of flag letters, sorted and without repeats: merge_flags('bu', 'b') == 'bu'."""
-    letters = {letter for flags in flag_strings if flags for letter in flags if letter.isalpha()}
+    """Union of flag letters, sorted and without repeats: merge_flags('bu', 'b') == 'bu'.
+
+    Eurostat's legacy '-' (not applicable) is kept as it is: like 'z', it means no value.
+    """
+    letters = {letter for flags in flag_strings if flags for letter in str(flags) if letter.isalpha() or letter == "-"}
     return "".join(sorted(letters))

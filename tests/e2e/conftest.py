@@ -1,0 +1,175 @@
+"""Browser fixtures: one `streamlit run app.py` server per test session on a free loopback port, with
+its own database file, and Debian's chromium driven by Playwright (``playwright install`` cannot
+download browsers on machines without internet, so the system chromium is used).
+
+Every page opened through the ``page`` fixture records the hosts it contacts; a test fails when any
+request leaves 127.0.0.1, naming the host (the offline guarantee). Each test saves a screenshot in
+docs/screenshots/ (or $RIGHTSGAP_SCREENSHOTS).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(os.environ.get("RIGHTSGAP_SCREENSHOTS", ROOT / "docs" / "screenshots"))
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark everything under tests/e2e as e2e; skip (with the reason) when chromium is missing, except in CI."""
+    for item in items:
+        if "/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
+            if CHROMIUM is None and not os.environ.get("CI"):
+                item.add_marker(pytest.mark.skip(reason="Debian chromium is not installed (apt-get install chromium); "
+                                                        "browser tests skipped knowingly. CI installs it and never skips."))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(database: Path, log_path: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str, float]:
+    """Start `streamlit run app.py` headless; returns (process, base URL, seconds until /_stcore/health said ok)."""
+    port = _free_port()
+    env = {**os.environ, "RIGHTSGAP_DB": str(database), **(extra_env or {})}
+    log = open(log_path, "w")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
+                return process, base, time.perf_counter() - started
+        except OSError:
+            pass
+        if process.poll() is not None or time.perf_counter() - started > 90:
+            process.kill()
+            raise RuntimeError(f"streamlit did not become healthy; see {log_path}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Base URL of a running app with its own, freshly built database."""
+    if CHROMIUM is None:
+        pytest.fail("chromium is required for browser tests in CI (apt-get install chromium)")
+    folder = tmp_path_factory.mktemp("server")
+    process, base, _ = start_server(folder / "rightsgap.duckdb", folder / "streamlit.log")
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian chromium, headless, launched by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield launched
+        launched.close()
+
+
+class OfflineGuard:
+    """Records every request a page makes; ``outside`` lists the ones that left the machine."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+
+    def record(self, request) -> None:
+        self.requests.append(request.url)
+
+    @property
+    def outside(self) -> list[str]:
+        return [url for url in self.requests
+                if urlparse(url).scheme in {"http", "https", "ws", "wss"} and urlparse(url).hostname not in LOCAL_HOSTS]
+
+
+@pytest.fixture
+def guard():
+    return OfflineGuard()
+
+
+@pytest.fixture
+def page(browser, guard, request):
+    """A fresh browser context and page (1440x1000); fails the test if any request leaves 127.0.0.1;
+    saves a screenshot named after the test."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    context.route("**/*", lambda route: route.abort() if urlparse(route.request.url).hostname not in LOCAL_HOSTS
+                  and urlparse(route.request.url).scheme in {"http", "https"} else route.continue_())
+    new_page = context.new_page()
+    new_page.on("request", guard.record)
+    yield new_page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        new_page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=False)
+    finally:
+        context.close()
+    assert not guard.outside, f"requests left the machine: {sorted({urlparse(u).hostname for u in guard.outside})}"
+
+
+def wait_for_app(page, timeout: float = 60_000) -> None:
+    """Wait until the Streamlit script has finished running and the charts had a moment to draw."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
+    page.wait_for_function(
+        "() => { const app = document.querySelector(\"[data-testid='stApp']\");"
+        " return app && app.getAttribute('data-test-script-state') === 'notRunning'; }", timeout=timeout)
+    page.wait_for_timeout(600)
+
+
+def choose_option(page, label: str, option: str) -> None:
+    """Open the selectbox whose label is `label` and pick the option whose text is `option`."""
+    box = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text(label, exact=True)).first
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def map_colours(page, index: int = 0) -> set[tuple[int, int, int]]:
+    """Distinct saturated colours in the index-th map (MapLibre canvas), to tell a drawn map from a blank one."""
+    import io
+
+    from PIL import Image
+
+    canvas = page.locator("[data-testid='stPlotlyChart'] .maplibregl-canvas, [data-testid='stPlotlyChart'] canvas").nth(index)
+    canvas.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(1500)
+    image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB").quantize(colors=64).convert("RGB")
+    colours = set()
+    for count, (red, green, blue) in image.getcolors(1_000_000):
+        saturated = max(red, green, blue) - min(red, green, blue) > 40
+        if saturated and count > 30:
+            colours.add((red // 16, green // 16, blue // 16))
+    return colours
+
+
+def click_segment(page, option: str) -> None:
+    """Click one option of a segmented control (Sex, Governance level ...) and wait for the rerun."""
+    import re
+
+    page.locator("[data-testid='stButtonGroup'] button").filter(has_text=re.compile(f"^{re.escape(option)}$")).first.click()
+    wait_for_app(page)

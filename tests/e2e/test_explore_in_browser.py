@@ -1,0 +1,84 @@
+"""What a user sees in a real browser: pages open, maps draw offline, selections change the view,
+and a copied link reopens the same view."""
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import choose_option, click_segment, map_colours, wait_for_app
+
+
+def test_explore_draws_a_coloured_map_and_ranking_with_no_outside_request(page, server, guard):
+    page.goto(server + "/?right=work&indicator=work.employment_rate&year=2023")
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="Explore").is_visible()
+    assert page.get_by_text("Germany", exact=True).first.is_visible()
+    # Diverging fills: several distinct saturated colours, not one flat colour.
+    assert len(map_colours(page)) >= 2
+    assert page.get_by_text(re.compile(r"Ranking of \d+ countries by disadvantage")).count() == 1
+    assert guard.requests, "the page made no request at all: the guard is not recording"
+
+
+def test_changing_indicator_sex_and_level_changes_the_map(page, server):
+    page.goto(server + "/?right=work&indicator=work.employment_rate&year=2023")
+    wait_for_app(page)
+    first_map = page.locator("[data-testid='stPlotlyChart']").first.screenshot()
+    choose_option(page, "Indicator", "Unemployment rate, migrants compared with nationals and native-born")
+    assert page.get_by_role("heading", name="Unemployment rate, migrants compared with nationals and native-born").is_visible()
+    click_segment(page, "Females")
+    assert "sex=F" in page.url
+    click_segment(page, "Global")
+    assert "level=global" in page.url
+    assert page.get_by_text("International Migrant Stock 2020", exact=False).first.is_visible()
+    second_map = page.locator("[data-testid='stPlotlyChart']").first.screenshot()
+    assert first_map != second_map
+    assert len(map_colours(page)) >= 2
+
+
+def test_a_copied_link_reopens_the_same_view_in_a_new_browser(page, server, browser):
+    page.goto(server + "/")
+    wait_for_app(page)
+    choose_option(page, "Right", "Right to education")
+    choose_option(page, "Year", "2020")
+    click_segment(page, "Males")
+    link = page.url
+    assert "right=education" in link and "year=2020" in link and "sex=M" in link
+    heading = page.locator("h3").first.inner_text()
+    description = page.get_by_text(re.compile(r"compared with .* · 2020 · Males")).first.inner_text()
+    other = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        second = other.new_page()
+        second.goto(link)
+        wait_for_app(second)
+        assert second.locator("h3").first.inner_text() == heading
+        assert second.get_by_text(re.compile(r"compared with .* · 2020 · Males")).first.inner_text() == description
+    finally:
+        other.close()
+
+
+def test_country_profile_and_sources_open(page, server):
+    page.goto(server + "/country?country=FRA")
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="Country profile: France").is_visible()
+    assert page.locator("[data-testid='stExpander']").count() >= 3
+    page.goto(server + "/sources")
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="How a gap is computed").is_visible()
+    assert page.get_by_text("CC BY 4.0", exact=False).first.is_visible()
+
+
+def test_the_csv_download_holds_exactly_the_rows_shown(page, server):
+    import io
+
+    import pandas as pd
+
+    page.goto(server + "/?indicator=work.unemployment_rate&year=2022&sex=F")
+    wait_for_app(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download this table (CSV)").click()
+    downloaded = pd.read_csv(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    assert set(downloaded["Sex"]) == {"F"} and set(downloaded["Year"]) == {2022}
+    assert downloaded["Disadvantage (pp)"].is_monotonic_decreasing
+    greece = downloaded.loc[downloaded["Code"] == "GRC"].iloc[0]
+    assert greece["Source"] == "Source: Eurostat, dataset LFSA_URGAN"
+    # The rows are the ranking's countries, as many as the page says.
+    assert page.get_by_text(f"Ranking of {len(downloaded)} countries", exact=False).count() == 1
