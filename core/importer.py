@@ -11,13 +11,14 @@ The stored observation layout (OBSERVATION_COLUMNS), one row per observation:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from core import readers
+from core import readers, treaties
 
 OBSERVATION_COLUMNS: list[str] = [
     "indicator", "dataset", "geo", "geo_level", "period", "sex", "age", "group", "unit", "value", "flags",
@@ -42,7 +43,11 @@ class EmbeddedSpec:
     keep: {column: accepted values} selecting the rows (codes or labels as in the file);
     group_column: the column holding population groups, with its dimension; unit: catalogue unit;
     columns: reader column overrides for tidy files ({role: column}); fixed: constant dimension
-    values for columns the file lacks (e.g. {'age': 'TOTAL'}).
+    values for columns the file lacks (e.g. {'age': 'TOTAL'}); reader: a reader taking the file's
+    path and returning a SourceTable, for layouts read_file_bytes does not detect (World Bank
+    downloads, treaty status lists); geo_aliases: {place code or label in the file: project geo code}
+    for places the geo resolver does not know (e.g. the World Bank's EUU for EU27_2020);
+    drop_missing: leave out rows without a value (for wide files where most cells are empty).
     """
 
     file: str
@@ -56,6 +61,9 @@ class EmbeddedSpec:
     dimension: str | None = None
     columns: dict[str, str] | None = None
     fixed: dict[str, str] = field(default_factory=dict)
+    reader: Callable[[Path], readers.SourceTable] | None = None
+    geo_aliases: dict[str, str] = field(default_factory=dict)
+    drop_missing: bool = False
 
 
 def _eurostat(file, dataset, indicator, unit, keep, group_column="citizen", dimension="citizenship", **extra):
@@ -92,6 +100,9 @@ EMBEDDED_SPECS: list[EmbeddedSpec] = [
                  "percent", f"Source: {UNDESA_SOURCE}", "CC BY 3.0 IGO",
                  columns={"geo": "alpha3", "period": "year", "value": "fb_share"},
                  fixed={"group": "total", "sex": "T", "age": "TOTAL"}),
+    *[EmbeddedSpec(instrument.file, instrument.dataset, instrument.indicator, "yes_no", instrument.source,
+                   instrument.licence, fixed={"group": "total", "sex": "T", "age": "TOTAL"}, reader=treaties.read_treaty_file)
+      for instrument in treaties.INSTRUMENTS.values()],
 ]
 
 
@@ -129,6 +140,16 @@ def build_observations(table: pd.DataFrame, spec: EmbeddedSpec) -> tuple[pd.Data
         out[column] = np.nan
     out["source"] = spec.source
     out["licence"] = spec.licence
+    for label, code in spec.geo_aliases.items():
+        aliased = frame["geo_label"].astype(str).str.strip() == label if "geo_label" in frame.columns else frame["geo"] == label
+        if aliased.any():
+            from core.geo import resolve_place
+
+            place = resolve_place(code)
+            out.loc[aliased.to_numpy(), "geo"] = code
+            out.loc[aliased.to_numpy(), "geo_level"] = place.level if place else "regional"
+    if spec.drop_missing:
+        out = out.loc[out["value"].notna()]
     unknown_geo = out["geo_level"] == "unknown"
     if unknown_geo.any():
         notes.append(f"{spec.dataset}: places not recognised, left out: {sorted(out.loc[unknown_geo, 'geo'].unique())}")
@@ -148,8 +169,12 @@ def build_embedded_observations(shared_data: Path) -> tuple[dict[str, pd.DataFra
     for spec in EMBEDDED_SPECS:
         key = (spec.file, tuple(sorted((spec.columns or {}).items())))
         if key not in tables:
-            content = (shared_data / spec.file).read_bytes()
-            tables[key] = readers.read_file_bytes(content, spec.file, columns=spec.columns)
+            if spec.reader is not None:
+                tables[key] = spec.reader(shared_data / spec.file)
+            else:
+                content = (shared_data / spec.file).read_bytes()
+                tables[key] = readers.read_file_bytes(content, spec.file, columns=spec.columns)
+            notes.extend(f"{spec.file}: {note}" for note in tables[key].detected.get("notes", []))
         result = tables[key]
         hard = [p for p in result.problems if p.column != (spec.columns or {}).get("value")]
         if hard:

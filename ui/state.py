@@ -60,7 +60,8 @@ def describe_group_pair(group: str) -> str:
 def indicators_with_data(version: str) -> dict[str, list[str]]:
     """{right: [indicator codes with data, catalogue order]} for non-context indicators with gaps possible."""
     summary = data.load_data_summary(version)
-    with_data = set(summary.loc[summary["values"] > 0, "indicator"])
+    comparable = summary["groups"].map(lambda groups: any(vocabulary.dimension_of(g) in vocabulary.REFERENCE_GROUPS for g in groups))
+    with_data = set(summary.loc[(summary["values"] > 0) & comparable, "indicator"])  # not yes/no ratifications (no groups)
     by_right: dict[str, list[str]] = {}
     for indicator in data.load_catalogue():
         if indicator.code in with_data and not indicator.context:
