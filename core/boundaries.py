@@ -2,7 +2,7 @@
 
 Pure Python (never imports streamlit), usable from a notebook.
 
-* ``data/boundaries/world.geojson`` -- Natural Earth 1:50m admin-0 countries (public domain, via the
+* ``static/boundaries/world.geojson`` -- Natural Earth 1:50m admin-0 countries (public domain, via the
   npm package world-atlas@2.0.2), split at the 180th meridian, simplified; built by
   ``scripts/build_boundaries.py``. Feature ``id`` = ISO 3166-1 alpha-3 (``XKX`` for Kosovo),
   ``properties = {"iso_a3", "name"}``. Antarctica is left out.
@@ -35,7 +35,11 @@ import shapely
 from shapely.geometry import LinearRing, MultiPolygon, Polygon
 
 BOUNDARIES_DIR = Path(__file__).resolve().parent.parent / "data" / "boundaries"
-WORLD_GEOJSON_PATH = BOUNDARIES_DIR / "world.geojson"
+#: Served to the browser by Streamlit's static file serving at WORLD_GEOJSON_URL, so maps reference it
+#: by URL: the browser fetches it once from 127.0.0.1 and caches it, instead of receiving it inside
+#: every figure.
+WORLD_GEOJSON_PATH = Path(__file__).resolve().parent.parent / "static" / "boundaries" / "world.geojson"
+WORLD_GEOJSON_URL = "/app/static/boundaries/world.geojson"
 WORLD_POINTS_PATH = BOUNDARIES_DIR / "world_points.csv"
 
 WORLD_SOURCE = (
@@ -88,7 +92,7 @@ def load_world_boundaries() -> dict:
     same dict is returned on every call: ``copy.deepcopy`` it before changing anything.
 
     Raises:
-        FileNotFoundError: ``data/boundaries/world.geojson`` is missing (run
+        FileNotFoundError: ``static/boundaries/world.geojson`` is missing (run
             ``python scripts/build_boundaries.py``).
     """
     with WORLD_GEOJSON_PATH.open(encoding="utf-8") as handle:
@@ -137,7 +141,7 @@ def list_countries_without_polygon(codes: Iterable[str]) -> list[str]:
         is not there either, list them under the map.
 
     Raises:
-        FileNotFoundError: ``data/boundaries/world.geojson`` is missing.
+        FileNotFoundError: ``static/boundaries/world.geojson`` is missing.
     """
     have = _world_polygon_codes()
     missing: list[str] = []

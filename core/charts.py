@@ -58,34 +58,9 @@ def format_difference(value: float, unit: str) -> str:
     return f"{value:+.2f}"
 
 
-def _features_for(boundaries: dict, codes: set[str] | None = None, box: tuple | None = None) -> dict:
-    """The boundary features for these codes (or inside a lon/lat box), to keep the payload small."""
-    features = []
-    for feature in boundaries["features"]:
-        keep = codes is None or feature["id"] in codes
-        if not keep and box is not None:
-            keep = _feature_in_box(feature, box)
-        if keep:
-            features.append(feature)
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _feature_in_box(feature: dict, box: tuple) -> bool:
-    lon_min, lat_min, lon_max, lat_max = box
-    coordinates = np.array(_first_ring(feature["geometry"]))
-    if coordinates.size == 0:
-        return False
-    lon, lat = coordinates[:, 0].mean(), coordinates[:, 1].mean()
-    return lon_min <= lon <= lon_max and lat_min <= lat <= lat_max
-
-
-def _first_ring(geometry: dict) -> list:
-    if geometry["type"] == "Polygon":
-        return geometry["coordinates"][0]
-    if geometry["type"] == "MultiPolygon":
-        largest = max(geometry["coordinates"], key=lambda polygon: len(polygon[0]))
-        return largest[0]
-    return []
+def _features_for(boundaries: dict, codes: set[str]) -> dict:
+    """The boundary features for these codes only, to keep an embedded figure small."""
+    return {"type": "FeatureCollection", "features": [f for f in boundaries["features"] if f["id"] in codes]}
 
 
 def build_gap_map(
@@ -100,6 +75,7 @@ def build_gap_map(
     context: pd.DataFrame | None = None,
     context_label: str = "",
     height: int = 520,
+    geojson_url: str | None = None,
 ) -> go.Figure:
     """Choropleth of the disadvantage (positive = migrants worse off), diverging and centred on zero.
 
@@ -108,6 +84,9 @@ def build_gap_map(
     boundaries: GeoJSON FeatureCollection keyed by feature id (ISO alpha-3 or local code).
     points: places drawn as points when they have no polygon: columns iso_a3, name, longitude, latitude.
     view: 'world' or 'europe' (see MAP_VIEWS); highlight: a geo code outlined in black.
+    geojson_url: where the browser can fetch the same boundaries (e.g. core.boundaries.WORLD_GEOJSON_URL,
+        served from 127.0.0.1). When given, traces reference the URL instead of embedding the polygons:
+        the browser downloads them once and caches them, and each figure stays a few KB.
     context: optional rows (geo, geo_name, value) shown in greys where no gap exists (e.g. migrants'
         share of the population), labelled context_label.
     Returns a plotly Figure (choropleth_map + scatter_map traces, white-bg style: no tiles).
@@ -115,22 +94,27 @@ def build_gap_map(
     figure = go.Figure()
     national = gaps.loc[gaps["geo_level"] != "regional"].copy() if not gaps.empty else gaps
     polygon_ids = {f["id"] for f in boundaries["features"]}
-    box = EUROPE_BOX if view == "europe" else None
+
+    def polygons(codes) -> dict | str:
+        return geojson_url if geojson_url else _features_for(boundaries, set(codes))
+
     codes_shown = set(national["geo"]) if not national.empty else set()
     if context is not None and not context.empty:
         context = context.loc[~context["geo"].isin(codes_shown)]
         codes_shown |= set(context["geo"])
-    background = _features_for(boundaries, codes=set() if box else None, box=box) if box else None
-    if background is not None:
+    if view == "europe":
+        lon_min, lat_min, lon_max, lat_max = EUROPE_BOX
+        inside = points.loc[points["longitude"].between(lon_min, lon_max) & points["latitude"].between(lat_min, lat_max), "iso_a3"]
+        background = sorted(set(inside) & polygon_ids)
         figure.add_trace(go.Choroplethmap(
-            geojson=background, locations=[f["id"] for f in background["features"]],
-            z=[0] * len(background["features"]), colorscale=[[0, "#eeeeee"], [1, "#eeeeee"]], showscale=False,
+            geojson=polygons(background), locations=background,
+            z=[0] * len(background), colorscale=[[0, "#eeeeee"], [1, "#eeeeee"]], showscale=False,
             marker_line_color="#ffffff", marker_line_width=0.5, hoverinfo="skip", name="no data",
         ))
     if context is not None and not context.empty:
         in_polygons = context.loc[context["geo"].isin(polygon_ids)]
         figure.add_trace(go.Choroplethmap(
-            geojson=_features_for(boundaries, set(in_polygons["geo"])), locations=in_polygons["geo"],
+            geojson=polygons(in_polygons["geo"]), locations=in_polygons["geo"],
             z=in_polygons["value"], colorscale=CONTEXT_SCALE, zmin=0, zmax=float(np.nanpercentile(context["value"], 95)),
             marker_line_color="#ffffff", marker_line_width=0.4, marker_opacity=0.9,
             colorbar=dict(title=dict(text=context_label, side="top"), orientation="h", x=0.5, xanchor="center",
@@ -146,7 +130,7 @@ def build_gap_map(
         ]
         in_polygons = national.loc[national["geo"].isin(polygon_ids)]
         figure.add_trace(go.Choroplethmap(
-            geojson=_features_for(boundaries, set(in_polygons["geo"])), locations=in_polygons["geo"],
+            geojson=polygons(in_polygons["geo"]), locations=in_polygons["geo"],
             z=in_polygons["disadvantage"], zmin=-limit, zmax=limit, zmid=0, colorscale=DIVERGING_SCALE,
             marker_line_color="#ffffff", marker_line_width=0.6,
             marker_opacity=np.where(in_polygons["low_reliability"], 0.4, 0.95).tolist(),
@@ -173,9 +157,8 @@ def build_gap_map(
                 showlegend=True,
             ))
     if highlight and highlight in polygon_ids:
-        outline = _features_for(boundaries, {highlight})
         figure.add_trace(go.Choroplethmap(
-            geojson=outline, locations=[highlight], z=[0], colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            geojson=polygons([highlight]), locations=[highlight], z=[0], colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
             showscale=False, marker_line_color="#000000", marker_line_width=2.5, hoverinfo="skip", name="chosen country",
         ))
     view_settings = MAP_VIEWS.get(view, MAP_VIEWS["world"])

@@ -72,7 +72,7 @@ if selection.level == "global":
 
 figure = charts.build_gap_map(shown, data.load_world_boundaries(), data.load_world_points(), indicator.unit,
                               group_label, reference_label, view=view, highlight=highlight, context=context,
-                              context_label=context_label, height=560)
+                              context_label=context_label, height=560, geojson_url=data.WORLD_GEOJSON_URL)
 st.plotly_chart(figure, key="gap_map", config={"displaylogo": False})
 
 st.markdown(f"#### Ranking of {len(countries)} countries by disadvantage"

@@ -1,4 +1,4 @@
-"""Build the embedded world boundaries: data/boundaries/world.geojson and world_points.csv.
+"""Build the embedded world boundaries: static/boundaries/world.geojson and data/boundaries/world_points.csv.
 
 Run from the repository root:  python scripts/build_boundaries.py
 
@@ -52,7 +52,7 @@ from core.boundaries import build_antimeridian_safe  # noqa: E402
 
 SOURCE = REPO.parent / "shared" / "data" / "boundaries" / "world-atlas" / "countries-50m.json"
 OUT_DIR = REPO / "data" / "boundaries"
-OUT_GEOJSON = OUT_DIR / "world.geojson"
+OUT_GEOJSON = REPO / "static" / "boundaries" / "world.geojson"  # served to the browser as a static file
 OUT_POINTS = OUT_DIR / "world_points.csv"
 
 TOLERANCE = 0.05  # degrees, shapely simplify (Douglas-Peucker, topology preserved)

@@ -20,7 +20,7 @@ from core.boundaries import (
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-WORLD = REPO / "data" / "boundaries" / "world.geojson"
+WORLD = REPO / "static" / "boundaries" / "world.geojson"
 POINTS = REPO / "data" / "boundaries" / "world_points.csv"
 NUTS2 = SHARED / "data" / "boundaries" / "nuts-2021" / "NUTS_RG_20M_2021_4326_LEVL_2.geojson"
 

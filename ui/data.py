@@ -92,6 +92,10 @@ def load_world_boundaries() -> dict:
     return boundaries.load_world_boundaries()
 
 
+#: The URL the browser fetches the world boundaries from (Streamlit static serving, on 127.0.0.1).
+WORLD_GEOJSON_URL = boundaries.WORLD_GEOJSON_URL
+
+
 @st.cache_resource
 def load_world_points() -> pd.DataFrame:
     """One representative point per country (for small states without a polygon)."""
