@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import state
+from ui import indicator_set, state
 
 # A local icon file: a Material or emoji page icon makes the browser fetch it from a font CDN.
 st.set_page_config(page_title="RightsGap — human rights indicators for migrants",
@@ -12,11 +12,14 @@ st.set_page_config(page_title="RightsGap — human rights indicators for migrant
 pages = [
     st.Page("pages/explore.py", title="Explore", icon=":material/map:", url_path="explore", default=True),
     st.Page("pages/country_profile.py", title="Country profile", icon=":material/flag:", url_path="country"),
+    st.Page("pages/catalogue.py", title="Catalogue", icon=":material/list_alt:", url_path="catalogue"),
+    st.Page("pages/indicator_set.py", title="My indicator set", icon=":material/playlist_add_check:", url_path="my-set"),
     st.Page("pages/sources.py", title="Sources and method", icon=":material/menu_book:", url_path="sources"),
 ]
 page = st.navigation(pages)
 st.sidebar.markdown("### RightsGap")
 st.session_state["_selection"] = state.render_selectors()
+indicator_set.sync_with_url()  # the user's indicator set, kept in the URL parameter 'set'
 st.sidebar.caption("Data: Eurostat (CC BY 4.0), UN DESA (CC BY 3.0 IGO), Natural Earth boundaries. "
                    "See *Sources and method*.")
 page.run()

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core import charts, vocabulary
-from ui import data, layout, state
+from ui import data, indicator_set, layout, state
 
 selection = state.current_selection()
 catalogue = data.load_catalogue()
@@ -77,3 +77,4 @@ st.plotly_chart(charts.build_time_series(series, indicator.unit, group_label, re
                 key="profile_series", config={"displaylogo": False})
 st.caption("The shaded band is the gap between the two groups. Hollow markers: low reliability (flag u). "
            + layout.source_line(data.load_datasets(version), sorted(series["dataset"].unique()) if not series.empty else []))
+indicator_set.render_toggle_button(code, key="profile_add_to_set")  # my indicator set: export it from 'My indicator set'

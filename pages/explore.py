@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core import charts, vocabulary
-from ui import data, layout, state
+from ui import data, indicator_set, layout, state
 
 selection = state.current_selection()
 catalogue = data.load_catalogue()
@@ -94,3 +94,4 @@ st.download_button("Download this table (CSV)", table.to_csv(index=False).encode
                    file_name=f"rightsgap_{indicator.code}_{selection.group}_{selection.year}_{selection.sex}_{selection.age}.csv",
                    mime="text/csv", key="download_gaps", icon=":material/download:")
 st.caption(layout.source_line(datasets, sorted(shown["dataset"].unique())))
+indicator_set.render_toggle_button(indicator.code, key="explore_add_to_set")  # my indicator set: export it from 'My indicator set'
