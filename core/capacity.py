@@ -10,15 +10,21 @@ with the resources it has):
    polarity is ``lower_is_better`` the value is inverted first: a percentage ``v`` becomes
    ``100 - v`` (e.g. unemployment 7% -> 93% not unemployed), a rate per 100 000 becomes
    ``100000 - v`` (the SERF Index does the same with survival rates).
-2. **Frontier points.** Every usable observation of the indicator in the store (every country,
-   year and population group, for one sex and age band; regional aggregates left out) is paired with
-   the country's GDP per capita, PPP (constant 2021 international $, World Bank
-   NY.GDP.PCAP.PP.KD) of the same year, and placed at ``x = ln(GDP per capita)``.
+2. **Frontier points.** What each country achieved for its population: every usable observation
+   of the indicator in the store for a whole population or a reference group (``total``,
+   ``nationals``, ``native_born``), for one sex and age band, every country and year (regional
+   aggregates and values flagged ``u``, low reliability, left out), paired with the country's GDP
+   per capita, PPP (constant 2021 international $, World Bank NY.GDP.PCAP.PP.KD) of the same year,
+   and placed at ``x = ln(GDP per capita)``. Migrant groups are scored against the frontier but do
+   not shape it: a few thousand people in one small country can reach values no state reaches for
+   its population, and a frontier resting on them would judge every state against a sample.
 3. **Frontier.** The achievement possibilities frontier is the least increasing, concave function
    of ``x`` lying on or above every point: the upper part of the convex hull of the points
    (computed by qhull through ``scipy.spatial.ConvexHull``) up to the highest point, flat beyond it.
    It passes through the best performers, so the best value seen at a level of GDP per capita
-   is on or under it; a point on the frontier scores exactly 100. (The SERF Index fits a smooth
+   is on or under it; a point on the frontier scores exactly 100. A migrant group (or an aggregate,
+   or a low-reliability value) above the frontier is capped at 100, as the SERF Index caps scores
+   above its frontier, and marked (``above_frontier``). (The SERF Index fits a smooth
    curve through its frontier points; the hull is the assumption-light version of the same idea,
    the output frontier of data envelopment analysis.)
 4. **Score.** A group's score is its achievement as a percentage of the frontier at its country's
@@ -60,9 +66,15 @@ WORLD_BANK_AGGREGATES: dict[str, str] = {"EUU": "EU27_2020", "EMU": "EA20"}
 #: The maximum of an achievement scale, per unit, for inverting lower-is-better indicators.
 ACHIEVEMENT_MAXIMUM: dict[str, float] = {"percent": 100.0, "per_100000": 100_000.0}
 
+#: The groups whose values shape the frontier: whole populations and reference groups.
+FRONTIER_GROUPS: tuple[str, ...] = ("total", "nationals", "native_born")
+#: Values with these flags do not shape the frontier (u: low reliability, Eurostat).
+FRONTIER_EXCLUDED_FLAGS = "u"
+
 SCORE_COLUMNS: list[str] = [
     "gdp_per_capita_ppp", "gdp_year", "frontier_value", "frontier_achievement", "reference_achievement",
-    "group_achievement", "score_reference", "score_group", "capacity_gap", "frontier_countries", "score_note",
+    "group_achievement", "score_reference", "score_group", "capacity_gap", "frontier_countries",
+    "frontier_support_countries", "above_frontier", "score_note",
 ]
 
 
@@ -190,21 +202,33 @@ class Frontier:
         achievement = to_achievement(values, self.polarity, self.unit)
         frontier = self.achievement_at(gdp_per_capita)
         with np.errstate(divide="ignore", invalid="ignore"):
+            return np.clip(self.raw_score(values, gdp_per_capita), 0.0, 100.0)
+
+    def raw_score(self, values, gdp_per_capita) -> np.ndarray:
+        """Scores before capping: above 100 for a value above the frontier (see score)."""
+        achievement = to_achievement(values, self.polarity, self.unit)
+        frontier = self.achievement_at(gdp_per_capita)
+        with np.errstate(divide="ignore", invalid="ignore"):
             scores = 100.0 * (achievement - self.floor) / (frontier - self.floor)
-        scores = np.where(frontier - self.floor > 0, scores, np.nan)
-        return np.clip(scores, 0.0, 100.0)
+        return np.where(frontier - self.floor > 0, scores, np.nan)
 
 
-def build_frontier_points(observations: pd.DataFrame, gdp: pd.DataFrame) -> pd.DataFrame:
-    """Pair each usable national observation with its country's GDP per capita of the same year.
+def build_frontier_points(observations: pd.DataFrame, gdp: pd.DataFrame, groups: tuple[str, ...] = FRONTIER_GROUPS,
+                          excluded_flags: str = FRONTIER_EXCLUDED_FLAGS) -> pd.DataFrame:
+    """Pair each usable national observation of a whole population or reference group with its
+    country's GDP per capita of the same year.
 
-    observations: OBSERVATION_COLUMNS rows of one indicator (any groups; filter sex and age first).
+    observations: OBSERVATION_COLUMNS rows of one indicator (filter sex and age first).
     gdp: columns geo, year, gdp_per_capita_ppp.
+    groups: the population groups that shape the frontier; excluded_flags: flag letters that keep
+    a value out (default u, low reliability).
     Returns columns geo, year, group, sex, age, value, flags, gdp_per_capita_ppp, log_gdp; rows
-    without a value (missing, c, z) or without GDP (or GDP <= 0) are left out.
+    without a value (missing, c, z), of other groups, flagged, or without GDP (or GDP <= 0) are left out.
     """
-    usable = observations.loc[gap_engine.is_usable(observations["value"], observations["flags"].fillna(""))
-                              & (observations["geo_level"] == "national")]
+    flags = observations["flags"].fillna("").astype(str)
+    flagged = flags.map(lambda f: any(letter in f for letter in excluded_flags)) if excluded_flags else False
+    usable = observations.loc[gap_engine.is_usable(observations["value"], flags) & ~flagged
+                              & (observations["geo_level"] == "national") & observations["group"].isin(groups)]
     points = usable.rename(columns={"period": "year"})[["geo", "year", "group", "sex", "age", "value", "flags"]]
     points = points.merge(gdp[["geo", "year", "gdp_per_capita_ppp"]], on=["geo", "year"], how="inner")
     points = points.loc[points["gdp_per_capita_ppp"] > 0].copy()
@@ -258,15 +282,18 @@ def compute_capacity_scores(gaps: pd.DataFrame, observations: pd.DataFrame, gdp:
     frontier_achievement, reference_achievement and group_achievement (achievement scale),
     score_reference and score_group (0-100, % of the frontier), capacity_gap (score_reference -
     score_group, score points; > 0: migrants further from what the country's income allows),
-    frontier_countries (how many countries the frontier's points come from), score_note (why a
-    score is missing).
+    frontier_countries (how many countries the frontier's points come from),
+    frontier_support_countries (how many countries it rests on: those at its vertices),
+    above_frontier (bool: a group's value lies above the frontier, its score capped at 100),
+    score_note (why a score is missing, or which group is above the frontier).
     """
     out = gaps.copy()
     for column in SCORE_COLUMNS:
-        out[column] = np.nan if column not in ("score_note",) else ""
+        out[column] = "" if column == "score_note" else (False if column == "above_frontier" else np.nan)
     if out.empty:
         return out
     out["score_note"] = out["score_note"].astype(object)
+    out["above_frontier"] = out["above_frontier"].astype(object)
     frontiers = compute_frontiers(observations, gdp, polarity, unit, floor=floor) if not observations.empty else {}
     gdp_lookup = gdp.set_index(["geo", "year"])["gdp_per_capita_ppp"]
     for index, row in out.iterrows():
@@ -281,8 +308,9 @@ def compute_capacity_scores(gaps: pd.DataFrame, observations: pd.DataFrame, gdp:
         if frontier is None:
             out.at[index, "score_note"] = "no frontier for this sex and age band"
             continue
-        achievement = float(frontier.achievement_at(gdp_value)[0])
+        achievement = float(frontier.achievement_at(gdp_value))
         out.at[index, "frontier_countries"] = frontier.countries
+        out.at[index, "frontier_support_countries"] = len(frontier.countries_on_frontier)
         if not np.isfinite(achievement):
             out.at[index, "score_note"] = "GDP per capita below the lowest among the frontier's countries"
             continue
@@ -290,8 +318,13 @@ def compute_capacity_scores(gaps: pd.DataFrame, observations: pd.DataFrame, gdp:
         out.at[index, "frontier_value"] = float(from_achievement(achievement, polarity, unit))
         out.at[index, "reference_achievement"] = float(to_achievement(row["reference_value"], polarity, unit))
         out.at[index, "group_achievement"] = float(to_achievement(row["value"], polarity, unit))
-        out.at[index, "score_reference"] = float(frontier.score(row["reference_value"], gdp_value))
-        out.at[index, "score_group"] = float(frontier.score(row["value"], gdp_value))
+        raw = [float(frontier.raw_score(row[column], gdp_value)) for column in ("reference_value", "value")]
+        out.at[index, "score_reference"] = float(np.clip(raw[0], 0.0, 100.0))
+        out.at[index, "score_group"] = float(np.clip(raw[1], 0.0, 100.0))
+        above = [name for name, score in zip(("reference group", "migrant group"), raw) if score > 100.0 + 1e-9]
+        out.at[index, "above_frontier"] = bool(above)
+        if above:
+            out.at[index, "score_note"] = f"{' and '.join(above)} above the frontier: scored 100"
     out["capacity_gap"] = out["score_reference"] - out["score_group"]
     return out
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core import readers, treaties
+from core import capacity, readers, treaties
 
 OBSERVATION_COLUMNS: list[str] = [
     "indicator", "dataset", "geo", "geo_level", "period", "sex", "age", "group", "unit", "value", "flags",
@@ -47,7 +47,9 @@ class EmbeddedSpec:
     path and returning a SourceTable, for layouts read_file_bytes does not detect (World Bank
     downloads, treaty status lists); geo_aliases: {place code or label in the file: project geo code}
     for places the geo resolver does not know (e.g. the World Bank's EUU for EU27_2020);
-    drop_missing: leave out rows without a value (for wide files where most cells are empty).
+    drop_missing: leave out rows without a value (for wide files where most cells are empty);
+    keep_aggregates: False to leave out regional and global aggregates not named in geo_aliases
+    (the World Bank's income and lending groups are not places a user compares).
     """
 
     file: str
@@ -64,11 +66,22 @@ class EmbeddedSpec:
     reader: Callable[[Path], readers.SourceTable] | None = None
     geo_aliases: dict[str, str] = field(default_factory=dict)
     drop_missing: bool = False
+    keep_aggregates: bool = True
 
 
 def _eurostat(file, dataset, indicator, unit, keep, group_column="citizen", dimension="citizenship", **extra):
     return EmbeddedSpec(file, dataset, indicator, unit, eurostat_source(dataset), EUROSTAT_LICENCE,
                         keep=keep, group_column=group_column, dimension=dimension, **extra)
+
+
+WORLD_BANK_GDP_FILE = "worldbank/API_NY.GDP.PCAP.PP.KD_DS2_en_csv_v2_33608.csv"
+WORLD_BANK_SOURCE = "Source: World Bank, World Development Indicators, series NY.GDP.PCAP.PP.KD"
+
+
+def read_world_bank_file(path: Path) -> readers.SourceTable:
+    """A World Bank download read by core.readers.read_world_bank_csv (text decoded by decode_bytes)."""
+    text, _ = readers.decode_bytes(Path(path).read_bytes())
+    return readers.read_world_bank_csv(text)
 
 
 _COB = "eurostat-derived/lfs_by_country_of_birth.csv"
@@ -100,6 +113,10 @@ EMBEDDED_SPECS: list[EmbeddedSpec] = [
                  "percent", f"Source: {UNDESA_SOURCE}", "CC BY 3.0 IGO",
                  columns={"geo": "alpha3", "period": "year", "value": "fb_share"},
                  fixed={"group": "total", "sex": "T", "age": "TOTAL"}),
+    EmbeddedSpec(WORLD_BANK_GDP_FILE, capacity.GDP_DATASET, capacity.GDP_INDICATOR, "international_dollars",
+                 WORLD_BANK_SOURCE, "CC BY 4.0", fixed={"group": "total", "sex": "T", "age": "TOTAL"},
+                 reader=read_world_bank_file, geo_aliases=capacity.WORLD_BANK_AGGREGATES, drop_missing=True,
+                 keep_aggregates=False),
     *[EmbeddedSpec(instrument.file, instrument.dataset, instrument.indicator, "yes_no", instrument.source,
                    instrument.licence, fixed={"group": "total", "sex": "T", "age": "TOTAL"}, reader=treaties.read_treaty_file)
       for instrument in treaties.INSTRUMENTS.values()],
@@ -140,14 +157,24 @@ def build_observations(table: pd.DataFrame, spec: EmbeddedSpec) -> tuple[pd.Data
         out[column] = np.nan
     out["source"] = spec.source
     out["licence"] = spec.licence
+    aliased_any = pd.Series(False, index=out.index)
     for label, code in spec.geo_aliases.items():
-        aliased = frame["geo_label"].astype(str).str.strip() == label if "geo_label" in frame.columns else frame["geo"] == label
+        aliased = frame["geo"].astype(str) == label
+        if "geo_label" in frame.columns:
+            aliased |= frame["geo_label"].astype(str).str.strip() == label
         if aliased.any():
             from core.geo import resolve_place
 
             place = resolve_place(code)
             out.loc[aliased.to_numpy(), "geo"] = code
             out.loc[aliased.to_numpy(), "geo_level"] = place.level if place else "regional"
+            aliased_any |= aliased.to_numpy()
+    if not spec.keep_aggregates:
+        aggregates = out["geo_level"].isin(["regional", "global"]) & ~aliased_any
+        if aggregates.any():
+            notes.append(f"{spec.dataset}: {out.loc[aggregates, 'geo'].nunique()} aggregates left out "
+                         f"(kept: {sorted(set(spec.geo_aliases.values()))})")
+        out = out.loc[~aggregates]
     if spec.drop_missing:
         out = out.loc[out["value"].notna()]
     unknown_geo = out["geo_level"] == "unknown"
