@@ -40,6 +40,8 @@ def format_value(value: float, unit: str) -> str:
         return "—"
     if unit == "percent":
         return f"{value:.1f}%"
+    if unit == "yes_no":
+        return "yes" if value >= 0.5 else "no"
     if unit == "EUR":
         return f"{value:,.0f} EUR".replace(",", " ")
     if unit == "international_dollars":

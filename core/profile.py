@@ -37,6 +37,11 @@ def build_country_profile(observations: pd.DataFrame, catalogue: Catalogue) -> p
     """
     rows: list[dict] = []
     by_indicator = dict(tuple(observations.groupby("indicator"))) if not observations.empty else {}
+    polarities = {indicator.code: indicator.polarity for indicator in catalogue}
+    known = observations.loc[observations["indicator"].isin(polarities)] if not observations.empty else observations
+    # Every indicator's gap series in one pass of the gap engine (pairs matched on every key, year included).
+    all_series = gap_engine.compute_gap_series(known, polarities) if not known.empty else pd.DataFrame(columns=gap_engine.GAP_COLUMNS)
+    series_by_key = {key: frame for key, frame in all_series.groupby(["indicator", "group", "sex", "age"])} if not all_series.empty else {}
     for indicator in catalogue:
         base = {"right": indicator.right, "attribute": indicator.attribute, "type": indicator.type,
                 "indicator": indicator.code, "title": indicator.title, "unit": indicator.unit, "polarity": indicator.polarity,
@@ -58,12 +63,10 @@ def build_country_profile(observations: pd.DataFrame, catalogue: Catalogue) -> p
         age = _choose(usable["age"], PREFERRED_AGES) or usable["age"].iloc[0]
         sexes = ["T"] if "T" in set(usable["sex"]) else sorted(set(usable["sex"]))
         for sex in sexes:
-            subset = usable.loc[(usable["sex"] == sex) & (usable["age"] == age)]
-            series = gap_engine.compute_gap_series(subset, indicator.polarity)
-            series = series.loc[series["group"] == group] if not series.empty else series
+            series = series_by_key.get((indicator.code, group, sex, age))
             row = {**base, "group": group, "sex": sex, "age": age, "has_data": True,
                    "reference_group": vocabulary.REFERENCE_GROUPS.get(vocabulary.dimension_of(group))}
-            if series.empty:
+            if series is None or series.empty:
                 row["note"] = "no year with values for both groups"
                 rows.append(row)
                 continue

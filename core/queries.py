@@ -23,6 +23,7 @@ def fetch_observations(
     dataset: str | None = None,
     groups: list[str] | None = None,
     geo_levels: list[str] | None = None,
+    period: int | None = None,
 ) -> pd.DataFrame:
     """Observations of one indicator, optionally filtered; columns OBSERVATION_COLUMNS (see core.importer)."""
     clauses = ["indicator = $indicator"]
@@ -45,6 +46,9 @@ def fetch_observations(
     if geo_levels:
         clauses.append("list_contains($levels, geo_level)")
         parameters["levels"] = list(geo_levels)
+    if period is not None:
+        clauses.append("period = $period")
+        parameters["period"] = int(period)
     sql = f"SELECT {_SELECT} FROM observations WHERE {' AND '.join(clauses)}"
     return connection.execute(sql, parameters).df()
 
@@ -75,9 +79,14 @@ def fetch_gaps(
 
         dimension = dimension_of(group)
         groups = [group, REFERENCE_GROUPS.get(dimension, group)]
-    observations = fetch_observations(connection, indicator, geos=geos, sex=sex, age=age, dataset=dataset, groups=groups)
+    observations = fetch_observations(connection, indicator, geos=geos, sex=sex, age=age, dataset=dataset, groups=groups,
+                                      period=int(year) if _is_year(year) else None)
     gaps = gap_engine.compute_gaps(observations, polarity, year=year, groups=[group] if group else None)
     return add_place_names(gaps)
+
+
+def _is_year(year) -> bool:
+    return isinstance(year, int) or (isinstance(year, str) and year.isdigit())
 
 
 def add_place_names(frame: pd.DataFrame) -> pd.DataFrame:
