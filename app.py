@@ -1,9 +1,12 @@
 """RightsGap: the router. Page config, the shared selectors, navigation; nothing else."""
+import time
 from pathlib import Path
 
 import streamlit as st
 
-from ui import indicator_set, state
+from ui import indicator_set, state, timing
+
+run_started = time.perf_counter()
 
 # A local icon file: a Material or emoji page icon makes the browser fetch it from a font CDN.
 st.set_page_config(page_title="RightsGap — human rights indicators for migrants",
@@ -22,4 +25,5 @@ st.session_state["_selection"] = state.render_selectors()
 indicator_set.sync_with_url()  # the user's indicator set, kept in the URL parameter 'set'
 st.sidebar.caption("Data: Eurostat (CC BY 4.0), UN DESA (CC BY 3.0 IGO), Natural Earth boundaries. "
                    "See *Sources and method*.")
-page.run()
+with timing.record_run(page.url_path, run_started):  # server-side run time, for benchmarks (off unless asked)
+    page.run()
