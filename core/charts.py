@@ -65,6 +65,31 @@ def _features_for(boundaries: dict, codes: set[str]) -> dict:
     return {"type": "FeatureCollection", "features": [f for f in boundaries["features"] if f["id"] in codes]}
 
 
+_SMALL_CODES_CACHE: dict[int, frozenset[str]] = {}
+
+
+def small_polygon_codes(boundaries: dict, max_degrees: float = 1.2) -> frozenset[str]:
+    """Codes whose whole polygon fits in a box of max_degrees x max_degrees (Malta, Luxembourg,
+    Liechtenstein ...): too small to see or click on a world or Europe map, so they also get a point."""
+    key = id(boundaries)
+    if key not in _SMALL_CODES_CACHE:
+        small = set()
+        for feature in boundaries["features"]:
+            coordinates = np.array([point for ring in _rings(feature["geometry"]) for point in ring])
+            if coordinates.size and np.ptp(coordinates[:, 0]) <= max_degrees and np.ptp(coordinates[:, 1]) <= max_degrees:
+                small.add(feature["id"])
+        _SMALL_CODES_CACHE[key] = frozenset(small)
+    return _SMALL_CODES_CACHE[key]
+
+
+def _rings(geometry: dict) -> list:
+    if geometry["type"] == "Polygon":
+        return geometry["coordinates"]
+    if geometry["type"] == "MultiPolygon":
+        return [ring for polygon in geometry["coordinates"] for ring in polygon]
+    return []
+
+
 def build_gap_map(
     gaps: pd.DataFrame,
     boundaries: dict,
@@ -140,7 +165,8 @@ def build_gap_map(
                           x=1.0, len=0.75, y=0.5, thickness=14),
             text=in_polygons["hover"], hovertemplate="%{text}<extra></extra>", name="disadvantage",
         ))
-        without_polygon = national.loc[~national["geo"].isin(polygon_ids)].merge(
+        small = small_polygon_codes(boundaries)
+        without_polygon = national.loc[~national["geo"].isin(polygon_ids) | national["geo"].isin(small)].merge(
             points.rename(columns={"iso_a3": "geo"})[["geo", "longitude", "latitude"]], on="geo", how="inner")
         if not without_polygon.empty:
             figure.add_trace(go.Scattermap(

@@ -95,11 +95,12 @@ with framework_tab:
 # 4. The list, one row per indicator; selecting a row opens its sheet
 with list_tab:
     listing = pd.DataFrame([{
-        "Indicator": i.title, "Right": vocabulary.RIGHTS[i.right], "Attribute": vocabulary.ATTRIBUTES[i.right][i.attribute],
-        "Type": i.type.capitalize(), "Source types": ", ".join(vocabulary.SOURCE_TYPES[s] for s in i.source_types),
+        "Indicator": i.title, "Type": i.type.capitalize(),
+        f"Data for {country_name or 'the country'}": availability_core.STATUSES[statuses.get(i.code, "none")],
+        "Right": vocabulary.RIGHTS[i.right], "Attribute": vocabulary.ATTRIBUTES[i.right][i.attribute],
+        "Source types": ", ".join(vocabulary.SOURCE_TYPES[s] for s in i.source_types),
         "Levels": ", ".join(i.levels), "Groups compared": catalogue_view.describe_groups(i),
         "Producers": ", ".join(vocabulary.PRODUCERS[p] for p in i.producers),
-        f"Data for {country_name or 'the country'}": availability_core.STATUSES[statuses.get(i.code, "none")],
         "In my set": i.code in indicator_set.current_set(), "Code": i.code,
     } for i in found])
     if listing.empty:
@@ -113,7 +114,8 @@ with list_tab:
                 catalogue_view.open_sheet(listing.iloc[rows[0]]["Code"], "catalogue")
 
         st.dataframe(listing, hide_index=True, width="stretch", key="catalogue_list", on_select=open_selected_row,
-                     selection_mode="single-row")
+                     selection_mode="single-row", height=min(38 + 35 * len(listing), 740),
+                     column_config={"Indicator": st.column_config.TextColumn(width="large")})
 
 # 5. Data availability: indicators x places
 with availability_tab:

@@ -37,25 +37,27 @@ for right_code, right_name in vocabulary.RIGHTS.items():
             st.markdown(f"**{attribute_name}**")
             shown = part.assign(
                 Type=part["type"].str.capitalize(), Indicator=part["title"],
-                Comparison=[state.describe_group_pair(g) if isinstance(g, str) else "—" for g in part["group"]],
-                Sex=part["sex"].fillna("—"), Year=part["year"].astype("Int64"),
+                Comparison=[(state.describe_group_pair(g) + ("" if sex == "T" else f", {vocabulary.SEXES.get(sex, sex).lower()}"))
+                            if isinstance(g, str) else "—" for g, sex in zip(part["group"], part["sex"])],
+                Year=[str(int(y)) if y == y and y is not None else "—" for y in part["year"]],
                 Reference=[charts.format_value(v, u) for v, u in zip(part["reference_value"], part["unit"])],
                 Migrants=[charts.format_value(v, u) for v, u in zip(part["value"], part["unit"])],
                 Disadvantage=[charts.format_difference(v, u) for v, u in zip(part["disadvantage"], part["unit"])],
-                Trend=part["trend"], Flags=part["flags"].fillna(""),
-                Status=[("no data" if not has else note or "") for has, note in zip(part["has_data"], part["note"])],
-            )[["Type", "Indicator", "Comparison", "Sex", "Year", "Reference", "Migrants", "Disadvantage", "Trend", "Flags", "Status"]]
+                Trend=part["trend"],
+                Status=[("no data" if not has else note or "") + (f" · flags {flags}" if flags else "")
+                        for has, note, flags in zip(part["has_data"], part["note"], part["flags"].fillna(""))],
+            )[["Type", "Indicator", "Comparison", "Year", "Reference", "Migrants", "Disadvantage", "Trend", "Status"]]
             st.dataframe(shown, hide_index=True, width="stretch", key=f"profile_{attribute_code}",
-                         column_config={"Trend": st.column_config.LineChartColumn("Trend of the disadvantage", width="small"),
-                                        "Type": st.column_config.TextColumn("Type", width="small"),
-                                        "Indicator": st.column_config.TextColumn("Indicator", width="large"),
-                                        "Comparison": st.column_config.TextColumn("Comparison", width="medium"),
-                                        "Sex": st.column_config.TextColumn("Sex", width="small"),
-                                        "Year": st.column_config.NumberColumn("Year", format="%d", width="small"),
-                                        "Reference": st.column_config.TextColumn("Reference group", width="small"),
-                                        "Migrants": st.column_config.TextColumn("Migrant group", width="small"),
-                                        "Disadvantage": st.column_config.TextColumn("Disadvantage", width="small"),
-                                        "Flags": st.column_config.TextColumn("Flags", width="small")})
+                         column_config={"Trend": st.column_config.LineChartColumn("Trend", width=70,
+                                                                                  help="The disadvantage over the years (positive: migrants worse off)"),
+                                        "Type": st.column_config.TextColumn("Type", width=75),
+                                        "Indicator": st.column_config.TextColumn("Indicator", width=250),
+                                        "Comparison": st.column_config.TextColumn("Comparison", width=150),
+                                        "Year": st.column_config.TextColumn("Year", width=50),
+                                        "Reference": st.column_config.TextColumn("Reference", width=70, help="The reference group (nationals or native-born)"),
+                                        "Migrants": st.column_config.TextColumn("Migrants", width=70, help="The migrant group named in Comparison"),
+                                        "Disadvantage": st.column_config.TextColumn("Disadvantage", width=90),
+                                        "Status": st.column_config.TextColumn("Status", width=100)})
 
 st.markdown("### Over time")
 with_data = profile.loc[profile["has_data"] & profile["group"].notna()].drop_duplicates("indicator")

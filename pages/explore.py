@@ -58,9 +58,7 @@ elif selection.level == "regional":
     if aggregates.empty:
         st.info("This source publishes no regional aggregate (such as EU27) for this indicator; its member countries are shown.")
     else:
-        for row in aggregates.itertuples(index=False):
-            st.markdown(f"#### {row.geo_name}")
-            layout.metric_pair(indicator, aggregates.loc[aggregates["geo"] == row.geo].iloc[0], reference_label, group_label)
+        layout.aggregate_summary(indicator, aggregates, reference_label, group_label)
 
 context = None
 context_label = ""

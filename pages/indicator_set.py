@@ -54,7 +54,7 @@ for code in codes:
     indicator = catalogue.get(code)
     rows = table.loc[table["Code"] == code]
     with st.container(border=True):
-        title_column, value_column, button_column = st.columns([5, 4, 2], vertical_alignment="center")
+        title_column, value_column, button_column = st.columns([4, 4, 3], vertical_alignment="center")
         title_column.markdown(f"**{indicator.title}**  \n"
                               f"<small>{indicator.type.capitalize()} · `{code}`</small>", unsafe_allow_html=True)
         lines = []

@@ -61,3 +61,16 @@ def metric_pair(indicator: Indicator, row: pd.Series, reference_label: str, grou
                       f"{'Higher' if indicator.polarity == 'higher_is_better' else 'Lower'} values are better for this indicator.")
     if row.get("flags"):
         st.caption(f"Flags: {row['flags']} — {vocabulary.describe_flags(row['flags'])}")
+
+
+def aggregate_summary(indicator: Indicator, aggregates: pd.DataFrame, reference_label: str, group_label: str) -> None:
+    """One compact line per regional aggregate (EU27, euro area ...): both values and the disadvantage."""
+    header = st.columns([3, 2, 2, 2])
+    for column, text in zip(header, ["Regional aggregate", reference_label, group_label, "Disadvantage"]):
+        column.caption(text)
+    for row in aggregates.sort_values("geo_name").itertuples(index=False):
+        cells = st.columns([3, 2, 2, 2])
+        cells[0].markdown(f"**{row.geo_name}**" + (" (u)" if row.low_reliability else ""))
+        cells[1].markdown(f"### {charts.format_value(row.reference_value, indicator.unit)}")
+        cells[2].markdown(f"### {charts.format_value(row.value, indicator.unit)}")
+        cells[3].markdown(f"### {charts.format_difference(row.disadvantage, indicator.unit)}")
