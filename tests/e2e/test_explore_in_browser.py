@@ -82,3 +82,17 @@ def test_the_csv_download_holds_exactly_the_rows_shown(page, server):
     assert greece["Source"] == "Source: Eurostat, dataset LFSA_URGAN"
     # The rows are the ranking's countries, as many as the page says.
     assert page.get_by_text(f"Ranking of {len(downloaded)} countries", exact=False).count() == 1
+
+
+def test_selection_is_shared_across_pages_through_the_sidebar(page, server):
+    page.goto(server + "/?right=education")
+    wait_for_app(page)
+    choose_option(page, "Country", "France")
+    page.get_by_role("link", name="Country profile").click()
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="Country profile: France").is_visible()
+    assert "country=FRA" in page.url and "right=education" in page.url
+    page.get_by_role("link", name="Explore").click()
+    wait_for_app(page)
+    assert "country=FRA" in page.url
+    assert page.get_by_text(re.compile(r"^France$")).first.is_visible()
