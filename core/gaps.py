@@ -138,7 +138,7 @@ def _measure(pairs: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFram
         polarity_of_row = pairs["indicator"].map(polarity)
     if not polarity_of_row.isin(vocabulary.POLARITIES).all():
         raise ValueError(f"unknown polarity {set(polarity_of_row.unique()) - set(vocabulary.POLARITIES)}")
-    difference = m - n
+    difference = (m - n).round(10)  # 79.7 - 65.8 is -13.900000000000006 in binary floating point
     nonzero = n != 0
     ratio = (m / n).where(nonzero)
     out = pd.DataFrame({
@@ -147,7 +147,7 @@ def _measure(pairs: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFram
         "age": pairs["age"], "unit": pairs["unit"], "dimension": pairs["dimension"],
         "reference_group": pairs["dimension"].map(vocabulary.REFERENCE_GROUPS), "group": pairs["group"],
         "reference_value": n, "value": m, "difference": difference, "ratio": ratio,
-        "relative_gap_pct": (100 * difference / n).where(nonzero),
+        "relative_gap_pct": (100 * difference / n).where(nonzero).round(10),
         "disadvantage": difference.where(polarity_of_row == "lower_is_better", -difference),
         "reference_flags": pairs["reference_flags"], "group_flags": pairs["flags"],
     })
