@@ -148,9 +148,11 @@ def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: st
     years, sexes, ages, groups, datasets, levels = rows[0] if rows else ([], [], [], [], [], [])
     coverage = connection.execute(
         """
-        SELECT period, count(DISTINCT geo) AS places FROM observations
-        WHERE indicator = ? AND value IS NOT NULL AND "group" <> 'total'
-        GROUP BY period ORDER BY places DESC, period DESC LIMIT 1
+        SELECT period, count(*) AS places FROM (
+            SELECT period, geo FROM observations
+            WHERE indicator = ? AND value IS NOT NULL AND "group" <> 'total'
+            GROUP BY period, geo HAVING count(DISTINCT "group") >= 2
+        ) GROUP BY period ORDER BY places DESC, period DESC LIMIT 1
         """,
         [indicator],
     ).fetchall()
