@@ -135,8 +135,8 @@ def fetch_data_summary(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: str) -> dict:
     """What can be chosen for one indicator: {years: [int, newest first], sexes: [...], ages: [...],
     groups: [...], datasets: [...], geo_levels: [...], best_year: int | None}. best_year is the
-    latest year with the widest coverage: the year with the most places having a value for a
-    migrant group and its reference group (ties: the later year)."""
+    latest year with the widest coverage: the latest year in which the number of places having
+    values for at least two groups reaches 90% of the best year's number."""
     rows = connection.execute(
         """
         SELECT list_sort(list(DISTINCT period), 'DESC'), list_sort(list(DISTINCT sex)), list_sort(list(DISTINCT age)),
@@ -152,11 +152,14 @@ def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: st
             SELECT period, geo FROM observations
             WHERE indicator = ? AND value IS NOT NULL AND "group" <> 'total'
             GROUP BY period, geo HAVING count(DISTINCT "group") >= 2
-        ) GROUP BY period ORDER BY places DESC, period DESC LIMIT 1
+        ) GROUP BY period ORDER BY period DESC
         """,
         [indicator],
     ).fetchall()
-    best_year = coverage[0][0] if coverage else (years[0] if years else None)
+    widest = max((places for _, places in coverage), default=0)
+    # The latest year covering at least 90% of the widest coverage: recent, and nearly as wide.
+    best_year = next((period for period, places in coverage if places >= 0.9 * widest), None) if coverage else None
+    best_year = best_year if best_year is not None else (years[0] if years else None)
     return {"years": years or [], "sexes": sexes or [], "ages": ages or [], "groups": groups or [],
             "datasets": datasets or [], "geo_levels": levels or [], "best_year": best_year}
 
