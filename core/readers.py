@@ -92,16 +92,19 @@ _UNIT_LABELS = {"pc": "percent", "percentage": "percent", "percent": "percent", 
 
 @dataclass
 class Problem:
-    """One thing wrong with an input file: where (row, column), the value, and what to do."""
+    """One thing wrong with an input file: where (row: 1-based line or sheet row; column: the file's
+    header), the value, what to do, and the kind of problem."""
 
     row: int | None
     column: str | None
     value: str | None
     message: str
+    kind: str = "problem"
 
     def as_dict(self) -> dict:
-        """{row, column, value, message}, JSON-ready."""
-        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+        """{row, column, value, message, kind}, JSON-ready (kind: the problem class, e.g. 'value',
+        'place', 'duplicate', 'mapping')."""
+        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message, "kind": self.kind}
 
 
 @dataclass
@@ -457,7 +460,14 @@ def guess_group(label: str, dimension: str) -> str | None:
     text = str(label).strip()
     if text in vocabulary.POPULATION_GROUPS:
         return text
-    return _GROUP_WORDS.get(dimension, {}).get(fold_text(text))
+    folded = fold_text(text)
+    group = _GROUP_WORDS.get(dimension, {}).get(folded)
+    if group:
+        return group
+    for other, words in _GROUP_WORDS.items():  # a label that only the other dimension knows ('foreign-born')
+        if other != dimension and folded in words and folded not in _GROUP_WORDS.get(dimension, {}):
+            return words[folded]
+    return None
 
 
 # -------------------------------------------------------------------------------------- detection
@@ -1038,7 +1048,7 @@ _ROLE_WORDS: dict[str, set[str]] = {
     "sex": {"sex", "gender", "geschlecht", "sexe", "sexo", "sesso", "geslacht", "plec"},
     "age": {"age", "age group", "age class", "age band", "alter", "altersgruppe", "age_group", "edad", "eta", "leeftijd", "wiek"},
     "unit": {"unit", "unit of measure", "einheit", "unite", "unidad", "unita", "measure unit", "indicator_scale"},
-    "flag": {"flag", "flags", "obs_flag", "obs_status", "observation status", "note", "notes", "footnote", "quality"},
+    "flag": {"flag", "flags", "obs_flag", "obs_status", "observation status", "status flag", "quality flag"},
     "indicator": {"indicator", "indicator code", "indicator_abbr", "indicator abbreviation", "variable", "measure", "indic",
                   "indicator_name", "series", "series code", "kennzahl", "indicateur", "indicador"},
     "se": {"se", "standard error", "standard_error", "std_error", "stderr", "std err", "s.e."},

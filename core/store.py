@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def open_database(path: Path | str | None = None, read_only: bool = False) -> du
     connection = duckdb.connect(str(path), read_only=read_only)
     if not read_only:
         connection.execute(SCHEMA)
+        connection.execute(UPLOAD_SCHEMA)
     return connection
 
 
@@ -153,3 +155,707 @@ def build_store(path: Path | str | None = None, force: bool = False) -> Path:
 def to_json_text(value) -> str:
     """JSON text for the detection/mapping columns (non-JSON values written as strings)."""
     return json.dumps(value, default=str, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# Uploaded datasets: staging in TEMP tables, validation queries, the one-transaction load, and the
+# dataset manager's list / rename / delete. TEMP tables live on the cursor that made them, so two
+# sessions staging at once (each with its own cursor) never see each other's unfinished work.
+# Identifiers are never user text: grid columns are c0, c1 ... (generated), lookup and staging
+# table names come from the whitelists below; every value from a file is a parameter.
+# ------------------------------------------------------------------------------------------------
+
+UPLOAD_SCHEMA = """
+CREATE TABLE IF NOT EXISTS boundaries (
+    name VARCHAR PRIMARY KEY, file_name VARCHAR, sha256 VARCHAR, code_property VARCHAR,
+    feature_count INTEGER, codes VARCHAR, geojson VARCHAR NOT NULL, loaded_at TIMESTAMP
+);
+"""
+
+#: Text columns of the long staging table, one per role (see core.upload.ROLES), in this order.
+LONG_TEXT_COLUMNS = ("geo_text", "period_text", "value_text", "flag_text", "group_text", "sex_text", "age_text",
+                     "unit_text", "indicator_text", "se_text", "ci_lower_text", "ci_upper_text", "population_text")
+#: Lookup tables: each distinct cell text (raw, '' for empty) -> key (a small integer standing for
+#: the resolved value; NULL when unknown or left out), status ('ok' | 'unknown' | 'left_out') and
+#: the resolved value(s). Registered from small DataFrames built in Python (core.upload).
+LOOKUP_TABLES: dict[str, tuple[str, ...]] = {
+    "lookup_place": ("text", "key", "status", "geo", "geo_level"),
+    "lookup_group": ("text", "key", "status", "grp"),
+    "lookup_sex": ("text", "key", "status", "sex"),
+    "lookup_age": ("text", "key", "status", "age"),
+    "lookup_indicator": ("text", "key", "status", "indicator", "unit"),
+    "lookup_flag": ("text", "key", "status", "flags"),
+    "lookup_period": ("text", "key", "status", "period"),
+}
+_INTEGER_COLUMNS = {"key", "period"}
+_GRID_COLUMN = re.compile(r"c\d{1,5}")
+_DELIMITERS = {",", ";", "\t", "|"}
+#: Earliest year accepted in an upload (the latest: next year, for provisional data).
+FIRST_YEAR = 1900
+class UploadConflictError(RuntimeError):
+    """A load could not be committed because another load changed the same data at the same time,
+    or the dataset name was taken meanwhile; nothing of this load was stored."""
+
+
+def ensure_upload_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables uploads need beyond SCHEMA (boundaries) when they are missing."""
+    connection.execute(UPLOAD_SCHEMA)
+
+
+def _used(sql: str, parameters: dict) -> dict:
+    """The named parameters a statement uses (DuckDB refuses unused ones)."""
+    return {k: v for k, v in parameters.items() if re.search(rf"\${k}\b", sql)}
+
+
+def _grid_column(name: str) -> str:
+    if not _GRID_COLUMN.fullmatch(name):
+        raise ValueError(f"not a grid column: {name!r}")
+    return name
+
+
+def stage_grid_from_csv(cursor: duckdb.DuckDBPyConnection, path: str, delimiter: str, skip_lines: int,
+                        column_count: int, first_row: int) -> int:
+    """Read delimited UTF-8 text with DuckDB's CSV reader into the TEMP table upload_grid
+    (source_row BIGINT, c0 .. c{n-1} VARCHAR), every cell as text, without type sniffing.
+
+    skip_lines: lines above the first data row; first_row: the 1-based line number of the first
+    data row (source_row counts from it). Blank lines are skipped by DuckDB, so the caller checks
+    the row count against the file's line count and falls back when they differ.
+    Returns the number of rows staged. Raises duckdb.Error when the text does not parse with these
+    settings (e.g. a row with more fields than columns).
+    """
+    if delimiter not in _DELIMITERS:
+        raise ValueError(f"unsupported delimiter {delimiter!r}")
+    names = [f"c{i}" for i in range(column_count)]
+    columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in names) + "}"
+    cursor.execute(
+        "CREATE OR REPLACE TEMP TABLE upload_grid AS "
+        f"SELECT (row_number() OVER () + $first - 1)::BIGINT AS source_row, {', '.join(names)} "
+        f"FROM read_csv($path, header = false, skip = $skip, delim = $delim, quote = '\"', escape = '\"', "
+        f"all_varchar = true, auto_detect = false, null_padding = true, columns = {columns})",
+        {"first": first_row, "path": path, "skip": skip_lines, "delim": delimiter},
+    )
+    return cursor.execute("SELECT count(*) FROM upload_grid").fetchall()[0][0]
+
+
+def stage_grid_from_frame(cursor: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
+    """Copy a grid read in Python (core.readers.Grid.frame: c0.. text, source_row) into the TEMP
+    table upload_grid. Returns the number of rows."""
+    columns = [_grid_column(c) for c in frame.columns if c != "source_row"]
+    cursor.register("upload_grid_frame", frame)
+    try:
+        select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
+        cursor.execute(f"CREATE OR REPLACE TEMP TABLE upload_grid AS SELECT CAST(source_row AS BIGINT) AS source_row"
+                       f"{', ' if select else ''}{select} FROM upload_grid_frame")
+    finally:
+        cursor.unregister("upload_grid_frame")
+    return cursor.execute("SELECT count(*) FROM upload_grid").fetchall()[0][0]
+
+
+def fetch_grid_rows(cursor: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.DataFrame:
+    """The first rows of the staged grid (source_row, c0 ..), for previews."""
+    return cursor.execute("SELECT * FROM upload_grid ORDER BY source_row LIMIT $limit", {"limit": limit}).df()
+
+
+def fetch_distinct_cells(cursor: duckdb.DuckDBPyConnection, column: str, last_row: int | None = None,
+                         limit: int = 5000, sample_rows: int | None = None) -> pd.DataFrame:
+    """Distinct texts of one staged grid column with their row counts: columns value (str, '' for
+    empty), rows (int), first_row (int); most frequent first, at most ``limit``. sample_rows: look
+    at the first rows only (for guesses on large files)."""
+    column = _grid_column(column)
+    return cursor.execute(
+        f"SELECT coalesce(trim({column}), '') AS value, count(*) AS rows, min(source_row) AS first_row FROM "
+        "(SELECT * FROM upload_grid WHERE ($last IS NULL OR source_row <= $last) "
+        + ("ORDER BY source_row LIMIT $sample" if sample_rows else "") + ") "
+        "GROUP BY ALL ORDER BY rows DESC, first_row LIMIT $limit",
+        {"last": last_row, "limit": limit, **({"sample": sample_rows} if sample_rows else {})},
+    ).df()
+
+
+class LongPlan:
+    """How the staged grid becomes one row per observation cell (the 'long' table), as SQL.
+
+    parts: one dict per value column (one for a tidy table, one per year or per group column):
+        {"value_column": header text of the value cell (reported in problems),
+         role text column (LONG_TEXT_COLUMNS) -> ("column", "c3") | ("literal", "text") | None}.
+        A long row carries its part's index (``part``), not the header text.
+    filters: (grid column, accepted texts) pairs; rows whose cell is not accepted are left out.
+    last_row: rows below it (notes) are left out. Blank grid rows are always left out.
+    Cells are raw text (NULL when empty): trimming and resolving happen once per distinct text in
+    the lookups. (Blank lines never reach the grid; a row of empty cells has neither place nor
+    value and is left out.) The SQL is built from generated identifiers only; texts travel as parameters.
+    """
+
+    def __init__(self, parts: list[dict], filters: list[tuple[str, list[str]]], last_row: int | None):
+        if not parts:
+            raise ValueError("no value column to read")
+        self.parts, self.filters, self.last_row = parts, filters, last_row
+
+    def _where(self, cursor, parameters: dict, with_filters: bool = True) -> str:
+        parameters["last"] = self.last_row
+        where = ["($last IS NULL OR g.source_row <= $last)"]
+        if with_filters:
+            for number, (column, accepted) in enumerate(self.filters):
+                parameters[f"f{number}"] = [str(a) for a in accepted]
+                where.append(f"list_contains($f{number}, coalesce(trim(g.{_grid_column(column)}), ''))")
+        return " AND ".join(where)
+
+    @staticmethod
+    def _expression(source, key: str, parameters: dict) -> str:
+        if source is None:
+            return "NULL::VARCHAR"
+        if source[0] == "column":
+            return f"g.{_grid_column(source[1])}"
+        parameters[key] = str(source[1])
+        return f"${key}::VARCHAR"
+
+    def select(self, cursor, parameters: dict, columns: tuple[str, ...] = LONG_TEXT_COLUMNS) -> str:
+        """SELECT source_row, part, <columns> over upload_grid (UNION ALL of the parts)."""
+        where = self._where(cursor, parameters)
+        selects = []
+        for index, part in enumerate(self.parts):
+            expressions = [f"{index}::SMALLINT AS part"]
+            expressions += [f"{self._expression(part.get(c), f'l{index}_{c}', parameters)} AS {c}" for c in columns]
+            selects.append(f"SELECT g.source_row, {', '.join(expressions)} FROM upload_grid g WHERE {where}")
+        return " UNION ALL ".join(selects)
+
+    def count(self, cursor) -> tuple[int, int]:
+        """(observation cells before the filters, after them): rows x value columns."""
+        parameters: dict = {}
+        all_rows = self._where(cursor, parameters, with_filters=False)
+        kept = self._where(cursor, parameters)
+        row = cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE {kept}) FROM upload_grid g WHERE {all_rows}",
+                             parameters).fetchall()[0]
+        return row[0] * len(self.parts), row[1] * len(self.parts)
+
+    def distinct(self, cursor, columns: list[str]) -> dict[str, list[str]]:
+        """{role column: distinct raw texts ('' for empty)} for several LONG_TEXT_COLUMNS at once
+        (one scan of the grid for all the grid columns they read)."""
+        unknown = [c for c in columns if c not in LONG_TEXT_COLUMNS]
+        if unknown:
+            raise ValueError(f"not long-table columns: {unknown}")
+        grid_columns = sorted({part[c][1] for part in self.parts for c in columns
+                               if part.get(c) is not None and part[c][0] == "column"})
+        found: dict[str, set[str]] = {}
+        if grid_columns:
+            parameters: dict = {}
+            where = self._where(cursor, parameters)
+            select = ", ".join(f"list(DISTINCT g.{_grid_column(c)}), bool_or(g.{c} IS NULL)" for c in grid_columns)
+            row = cursor.execute(f"SELECT {select} FROM upload_grid g WHERE {where}", parameters).fetchall()[0]
+            for index, column in enumerate(grid_columns):
+                values = {v for v in (row[2 * index] or []) if v is not None}
+                if row[2 * index + 1]:
+                    values.add("")
+                found[column] = values
+        result = {}
+        for column in columns:
+            values: set[str] = set()
+            for part in self.parts:
+                source = part.get(column)
+                if source is None:
+                    values.add("")
+                elif source[0] == "literal":
+                    values.add(str(source[1]))
+                else:
+                    values |= found.get(source[1], set())
+            result[column] = sorted(values)
+        return result
+
+
+def register_lookup(cursor: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """Store a small lookup as the TEMP table ``name`` (one of LOOKUP_TABLES, with exactly its
+    columns; key and period INTEGER, the rest text)."""
+    if name not in LOOKUP_TABLES or tuple(frame.columns) != LOOKUP_TABLES[name]:
+        raise ValueError(f"bad lookup table {name!r} with columns {list(frame.columns)}")
+    cursor.register("lookup_frame", frame.astype(object).where(frame.notna(), None))
+    try:
+        select = ", ".join(f"CAST({c} AS {'INTEGER' if c in _INTEGER_COLUMNS else 'VARCHAR'}) AS {c}" for c in frame.columns)
+        cursor.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM lookup_frame")
+    finally:
+        cursor.unregister("lookup_frame")
+
+
+#: Problem classes found row by row (bits of upload_staged.errors, in this order), and across rows
+#: (rows of upload_rejected).
+ERROR_KINDS = ("value", "place", "period", "year_range", "group", "sex", "indicator", "se", "ci_lower", "ci_upper",
+               "population", "se_negative", "ci_order", "percent_range")
+CROSS_ROW_KINDS = ("duplicate", "share_mixed", "mixed_dimensions")
+_KEYS = ("ind", "place", "period", "sex", "age", "grp")
+
+
+def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number_pattern: str, decimal: str,
+                       thousands_pattern: str, missing_markers: list[str], value_scale: float = 1.0,
+                       last_year: int | None = None) -> dict:
+    """Turn the staged grid into the TEMP table upload_staged: one typed observation per cell, using
+    the lookup tables (all must be registered); then find the problems across rows (duplicates,
+    0-1 shares among percentages) into the small TEMP table upload_rejected (source_row, part,
+    kind, duplicate_of, duplicate_first).
+
+    number_pattern: core.readers.number_pattern for the file's number format; decimal: its decimal
+    mark; thousands_pattern: a regular expression matching its thousands separator ('$^' for none);
+    missing_markers: cells meaning "no value"; value_scale: 100 turns 0-1 shares into percentages;
+    last_year: the latest year accepted (default: next year).
+
+    upload_staged columns (compact: texts stay in the grid and the lookups): source_row, part
+    (SMALLINT), ind, place, grp, sex, age, flag (INTEGER lookup keys, NULL when unknown), period
+    (INTEGER), value, se, ci_lower, ci_upper, population (DOUBLE), cell_flags (VARCHAR: flag
+    letters written in the value cell, NULL when none), errors (INTEGER, bit i set for
+    ERROR_KINDS[i]), left_out (a label mapped to 'leave out', or a row with neither place nor value)
+    and clean (no error, not left out). Duplicates are found by hashing the integer keys.
+    Returns {"cells": n, "kept": n (after filters), "clean": n, "left_out": n}.
+    """
+    last_year = last_year or datetime.now(timezone.utc).year + 1
+    simple = r"[-+]?[0-9]+(\.[0-9]+)?" if decimal == "." else r"[-+]?[0-9]+"
+    parameters = {"pattern": number_pattern, "decimal": decimal, "thousands": thousands_pattern, "markers": list(missing_markers),
+                  "simple": simple, "scale": float(value_scale), "first_year": FIRST_YEAR, "last_year": int(last_year)}
+    long_sql = plan.select(cursor, parameters)
+    cells, kept = plan.count(cursor)
+    prefixes = {"v": "value_text", "se": "se_text", "lo": "ci_lower_text", "hi": "ci_upper_text", "po": "population_text"}
+    present = {p for p, c in prefixes.items() if any(part.get(c) is not None for part in plan.parts)}
+
+    def split(prefix: str) -> str:
+        if prefix not in present:
+            return f"true AS {prefix}_missing, NULL::STRUCT(n VARCHAR, m VARCHAR, f VARCHAR) AS {prefix}_parts, '' AS {prefix}_cell"
+        column = prefixes[prefix]
+        return f"""coalesce({column}, '') AS {prefix}_cell,
+            regexp_full_match(coalesce({column}, ''), $simple) AS {prefix}_simple,
+            NOT {prefix}_simple AND list_contains($markers, trim(coalesce({column}, ''))) AS {prefix}_missing,
+            CASE WHEN {prefix}_simple OR {prefix}_missing THEN NULL
+                 ELSE regexp_extract({column}, $pattern, ['n', 'm', 'f']) END AS {prefix}_parts"""
+
+    def number(prefix: str) -> str:
+        if prefix not in present:
+            return f"NULL::DOUBLE AS {prefix}_number, false AS {prefix}_bad"
+        return f"""CASE WHEN {prefix}_missing THEN NULL
+             WHEN {prefix}_simple THEN TRY_CAST({prefix}_cell AS DOUBLE)
+             WHEN {prefix}_parts.n <> '' AND {prefix}_parts.m = ''
+                  THEN TRY_CAST(replace(regexp_replace({prefix}_parts.n, $thousands, '', 'g'), $decimal, '.') AS DOUBLE)
+             ELSE NULL END AS {prefix}_number,
+             (NOT {prefix}_simple AND NOT {prefix}_missing AND NOT (
+                    regexp_matches({prefix}_cell, $pattern) AND (({prefix}_parts.n <> '') <> ({prefix}_parts.m <> '')))) AS {prefix}_bad"""
+
+    bits = {kind: 1 << index for index, kind in enumerate(ERROR_KINDS)}
+    sql = f"""
+    CREATE OR REPLACE TEMP TABLE upload_staged AS
+    WITH cells AS (
+        SELECT l.*, {', '.join(split(p) for p in prefixes)} FROM ({long_sql}) l
+    ), numbers AS (
+        SELECT *, {', '.join(number(p) for p in prefixes)} FROM cells
+    ), typed AS (
+        SELECT n.source_row, n.part, ind.key AS ind, pl.key AS place, gr.key AS grp, sx.key AS sex, ag.key AS age,
+               fl.key AS flag, pe.period, n.v_number * $scale AS value,
+               CASE WHEN n.v_parts IS NULL OR n.v_parts.f = '' THEN NULL ELSE lower(n.v_parts.f) END AS cell_flags,
+               n.se_number * $scale AS se, n.lo_number * $scale AS ci_lower, n.hi_number * $scale AS ci_upper,
+               n.po_number AS population,
+               coalesce(pl.status = 'left_out' OR gr.status = 'left_out' OR sx.status = 'left_out' OR ind.status = 'left_out'
+                        OR (n.geo_text IS NULL AND (n.v_missing OR n.v_cell = '')), false) AS left_out,
+               (CASE WHEN n.v_bad OR (n.v_number IS NOT NULL AND NOT isfinite(n.v_number)) THEN {bits['value']} ELSE 0 END)
+             | (CASE WHEN pl.status = 'unknown' THEN {bits['place']} ELSE 0 END)
+             | (CASE WHEN pe.period IS NULL THEN {bits['period']}
+                     WHEN pe.period < $first_year OR pe.period > $last_year THEN {bits['year_range']} ELSE 0 END)
+             | (CASE WHEN gr.status = 'unknown' THEN {bits['group']} ELSE 0 END)
+             | (CASE WHEN sx.status = 'unknown' THEN {bits['sex']} ELSE 0 END)
+             | (CASE WHEN ind.status = 'unknown' THEN {bits['indicator']} ELSE 0 END)
+             | (CASE WHEN n.se_bad THEN {bits['se']} WHEN n.se_number < 0 THEN {bits['se_negative']} ELSE 0 END)
+             | (CASE WHEN n.lo_bad THEN {bits['ci_lower']} ELSE 0 END) | (CASE WHEN n.hi_bad THEN {bits['ci_upper']} ELSE 0 END)
+             | (CASE WHEN n.po_bad THEN {bits['population']} ELSE 0 END)
+             | (CASE WHEN n.lo_number > n.hi_number THEN {bits['ci_order']} ELSE 0 END)
+             | (CASE WHEN ind.unit = 'percent' AND (n.v_number * $scale < 0 OR n.v_number * $scale > 100)
+                     THEN {bits['percent_range']} ELSE 0 END) AS errors
+        FROM numbers n
+        LEFT JOIN lookup_place pl ON pl.text = coalesce(n.geo_text, '')
+        LEFT JOIN lookup_group gr ON gr.text = coalesce(n.group_text, '')
+        LEFT JOIN lookup_sex sx ON sx.text = coalesce(n.sex_text, '')
+        LEFT JOIN lookup_age ag ON ag.text = coalesce(n.age_text, '')
+        LEFT JOIN lookup_indicator ind ON ind.text = coalesce(n.indicator_text, '')
+        LEFT JOIN lookup_flag fl ON fl.text = coalesce(n.flag_text, '')
+        LEFT JOIN lookup_period pe ON pe.text = coalesce(n.period_text, '')
+    )
+    SELECT *, NOT left_out AND errors = 0 AS clean FROM typed
+    """
+    cursor.execute(sql, _used(sql, parameters))
+    cursor.execute("CREATE OR REPLACE TEMP TABLE upload_rejected (source_row BIGINT, part SMALLINT, kind VARCHAR, "
+                   "duplicate_of BIGINT, duplicate_first BOOLEAN)")
+    keys = ", ".join(_KEYS)
+    # duplicates: the same observation twice among clean rows. Group by a hash of the integer keys,
+    # then check the exact keys of the few candidates.
+    cursor.execute(f"""
+    INSERT INTO upload_rejected
+    WITH candidates AS (
+        SELECT hash({keys}) AS key_hash FROM upload_staged WHERE clean GROUP BY key_hash HAVING count(*) > 1
+    ), rows AS (
+        SELECT s.source_row, s.part, {', '.join('s.' + k for k in _KEYS)} FROM upload_staged s
+        SEMI JOIN candidates c ON hash({', '.join('s.' + k for k in _KEYS)}) = c.key_hash WHERE s.clean
+    ), firsts AS (
+        SELECT {keys}, min(source_row) AS first_row, arg_min(part, source_row) AS first_part
+        FROM rows GROUP BY {keys} HAVING count(*) > 1
+    )
+    SELECT r.source_row, r.part, 'duplicate', f.first_row, r.source_row = f.first_row AND r.part = f.first_part
+    FROM rows r JOIN firsts f USING ({keys})
+    """)
+    # a 0-1 share among percentages: a value in (0, 1] whose place and breakdown has values > 1 of
+    # the same size as 100 times it (checked only when such small values exist)
+    percent = "ind IN (SELECT key FROM lookup_indicator WHERE unit = 'percent')"
+    small = cursor.execute(f"SELECT count(*) FROM upload_staged WHERE clean AND value > 0 AND value <= 1 AND {percent}").fetchall()[0][0]
+    if small:
+        cursor.execute(f"""
+        INSERT INTO upload_rejected
+        WITH small AS (SELECT source_row, part, ind, place, sex, age, value FROM upload_staged
+                       WHERE clean AND value > 0 AND value <= 1 AND {percent}),
+             series AS (SELECT s.ind, s.place, s.sex, s.age, max(s.value) AS series_max FROM upload_staged s
+                        SEMI JOIN (SELECT DISTINCT ind, place, sex, age FROM small) k USING (ind, place, sex, age)
+                        WHERE s.clean GROUP BY ALL HAVING max(s.value) > 1)
+        SELECT s.source_row, s.part, 'share_mixed', NULL, NULL
+        FROM small s JOIN series m USING (ind, place, sex, age)
+        WHERE 100 * s.value BETWEEN 0.5 * m.series_max AND 2 * m.series_max
+        """)
+    row = cursor.execute("SELECT count(*) FILTER (WHERE clean), count(*) FILTER (WHERE left_out) FROM upload_staged").fetchall()[0]
+    return {"cells": cells, "kept": kept, "clean": row[0], "left_out": row[1]}
+
+
+def _usable(cursor: duckdb.DuckDBPyConnection, alias: str = "s") -> str:
+    """The condition of a usable staged row: clean, and not rejected across rows (the anti join is
+    left out when nothing was rejected across rows, the usual case)."""
+    if not cursor.execute("SELECT count(*) FROM upload_rejected").fetchall()[0][0]:
+        return f"{alias}.clean"
+    return (f"{alias}.clean AND NOT EXISTS (SELECT 1 FROM upload_rejected r WHERE r.source_row = {alias}.source_row "
+            f"AND r.part = {alias}.part)")
+
+
+def reject_staged_groups(cursor: duckdb.DuckDBPyConnection, group_keys: list[int]) -> pd.DataFrame:
+    """Reject the usable staged rows whose group key is one of ``group_keys`` (groups mixed across
+    dimensions), recording them in upload_rejected (kind 'mixed_dimensions'). Returns the first 50
+    of them (source_row, part, grp)."""
+    usable = _usable(cursor)
+    rows = cursor.execute(f"SELECT source_row, part, grp FROM upload_staged s WHERE {usable} AND list_contains($keys, grp) "
+                          "ORDER BY source_row, part LIMIT 50", {"keys": group_keys}).df()
+    cursor.execute(f"INSERT INTO upload_rejected SELECT source_row, part, 'mixed_dimensions', NULL, NULL FROM upload_staged s "
+                   f"WHERE {usable} AND list_contains($keys, grp)", {"keys": group_keys})
+    return rows
+
+
+def count_staged(cursor: duckdb.DuckDBPyConnection) -> dict:
+    """{'usable': rows to store, 'missing_values': usable rows with no value (stored as missing)}."""
+    usable = _usable(cursor)
+    row = cursor.execute(f"SELECT count(*) FILTER (WHERE {usable}), count(*) FILTER (WHERE {usable} AND s.value IS NULL) "
+                         "FROM upload_staged s").fetchall()[0]
+    return {"usable": row[0], "missing_values": row[1]}
+
+
+def fetch_staged_problems(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, limit: int = 1000) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The staged rows with a problem, one row per (row, problem): columns kind (one of ERROR_KINDS
+    or CROSS_ROW_KINDS), source_row, part, value, se, ci_lower, ci_upper, period, grp (key),
+    duplicate_of, and the cell texts (LONG_TEXT_COLUMNS, read again from the grid for these rows
+    only); sorted by row, at most ``limit`` (a duplicate is listed at its second and later rows,
+    naming the first). Also {kind: rows} (every row of a duplicate counts)."""
+    counts_sql = ", ".join(f"count(*) FILTER (WHERE errors & {1 << i} <> 0) AS {kind}" for i, kind in enumerate(ERROR_KINDS))
+    counts = {k: int(v) for k, v in cursor.execute(f"SELECT {counts_sql} FROM upload_staged WHERE NOT left_out").df()
+              .iloc[0].to_dict().items() if v}
+    counts.update({kind: int(n) for kind, n in cursor.execute("SELECT kind, count(*) FROM upload_rejected GROUP BY kind").fetchall()})
+    columns = "source_row, part, value, se, ci_lower, ci_upper, period, grp"
+    unions = [f"SELECT '{kind}' AS kind, {columns}, NULL::BIGINT AS duplicate_of FROM upload_staged "
+              f"WHERE errors & {1 << i} <> 0 AND NOT left_out" for i, kind in enumerate(ERROR_KINDS) if kind in counts]
+    if any(kind in counts for kind in CROSS_ROW_KINDS):
+        unions.append(f"SELECT r.kind, {', '.join('s.' + c.strip() for c in columns.split(','))}, r.duplicate_of "
+                      "FROM upload_rejected r JOIN upload_staged s USING (source_row, part) WHERE NOT coalesce(r.duplicate_first, false)")
+    names = ["kind", *[c.strip() for c in columns.split(",")], "duplicate_of", *LONG_TEXT_COLUMNS]
+    if not unions:
+        return pd.DataFrame(columns=names), counts
+    cursor.execute("CREATE OR REPLACE TEMP TABLE upload_problem_rows AS SELECT * FROM ("
+                   f"{' UNION ALL '.join(unions)}) ORDER BY source_row, part, kind LIMIT $limit", {"limit": limit})
+    parameters: dict = {}
+    long_sql = plan.select(cursor, parameters)
+    rows = cursor.execute(f"""
+        SELECT p.*, {', '.join('l.' + c for c in LONG_TEXT_COLUMNS)}
+        FROM upload_problem_rows p LEFT JOIN ({long_sql}) l ON l.source_row = p.source_row AND l.part = p.part
+        ORDER BY p.source_row, p.part, p.kind
+    """, parameters).df()
+    cursor.execute("DROP TABLE IF EXISTS upload_problem_rows")
+    return rows[names], counts
+
+
+def fetch_staged_key_summary(cursor: duckdb.DuckDBPyConnection) -> dict:
+    """Keys the usable staged rows hold: {ind, grp, sex, age, place: sorted key lists, first_year, last_year}."""
+    usable = _usable(cursor)
+    row = cursor.execute(f"""
+        SELECT list_sort(list(DISTINCT ind)), list_sort(list(DISTINCT grp)), list_sort(list(DISTINCT sex)),
+               list_sort(list(DISTINCT age)), list_sort(list(DISTINCT place)), min(period), max(period)
+        FROM upload_staged s WHERE {usable}
+    """).fetchall()[0]
+    return {"ind": row[0] or [], "grp": row[1] or [], "sex": row[2] or [], "age": row[3] or [], "place": row[4] or [],
+            "first_year": row[5], "last_year": row[6]}
+
+
+def _resolved_select(usable: str) -> str:
+    """Usable staged rows with their keys turned back into values (joins with the small lookups)."""
+    distinct = {name: f"(SELECT DISTINCT key, {', '.join(LOOKUP_TABLES[name][3:])} FROM {name} WHERE key IS NOT NULL)"
+                for name in ("lookup_place", "lookup_group", "lookup_sex", "lookup_age", "lookup_indicator")}
+    return f"""
+        SELECT s.source_row, s.part, i.indicator, p.geo, p.geo_level, s.period, x.sex, a.age, g.grp AS "group", i.unit, s.value,
+               CASE WHEN s.cell_flags IS NULL THEN coalesce(f.flags, '')
+                    ELSE array_to_string(list_sort(list_distinct(list_filter(string_split(s.cell_flags || coalesce(f.flags, ''), ''),
+                         lambda c: c <> ''))), '') END AS flags,
+               s.se, s.ci_lower, s.ci_upper, s.population
+        FROM upload_staged s
+        JOIN {distinct['lookup_indicator']} i ON i.key = s.ind
+        JOIN {distinct['lookup_place']} p ON p.key = s.place
+        JOIN {distinct['lookup_sex']} x ON x.key = s.sex
+        JOIN {distinct['lookup_age']} a ON a.key = s.age
+        JOIN {distinct['lookup_group']} g ON g.key = s.grp
+        LEFT JOIN (SELECT key, any_value(flags) AS flags FROM lookup_flag GROUP BY key) f ON f.key = s.flag
+        WHERE {usable}"""
+
+
+def fetch_staged_observations(cursor: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
+    """The usable staged observations as they would be stored (OBSERVATION_COLUMNS without dataset,
+    source, licence) plus source_row, in file order."""
+    select = _resolved_select(_usable(cursor))
+    return cursor.execute(f"SELECT * EXCLUDE (part) FROM ({select}) ORDER BY source_row, part "
+                          + ("LIMIT $limit" if limit else ""), {"limit": limit} if limit else {}).df()
+
+
+def _bump_data_version(cursor: duckdb.DuckDBPyConnection) -> None:
+    cursor.execute("INSERT OR REPLACE INTO meta SELECT 'data_version', CAST(coalesce(max(TRY_CAST(value AS BIGINT)), 0) + 1 AS VARCHAR) "
+                   "FROM meta WHERE key = 'data_version'")
+
+
+def _in_transaction(cursor: duckdb.DuckDBPyConnection, work, attempts: int = 5) -> None:
+    """Run work(cursor) in one transaction; retry when a concurrent commit conflicts (DuckDB's
+    optimistic concurrency), up to ``attempts`` times; roll back on any error."""
+    import time
+
+    for attempt in range(attempts):
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            work(cursor)
+            cursor.execute("COMMIT")
+            return
+        except duckdb.TransactionException as error:
+            cursor.execute("ROLLBACK") if _in_open_transaction(cursor) else None
+            if "conflict" in str(error).lower() and attempt < attempts - 1:
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            raise UploadConflictError(f"another change to the store got in the way ({str(error).splitlines()[0]}); "
+                                      "nothing was stored, try again") from None
+        except duckdb.ConstraintException as error:
+            cursor.execute("ROLLBACK") if _in_open_transaction(cursor) else None
+            raise UploadConflictError(f"the name is already taken ({str(error).splitlines()[0]}); nothing was stored") from None
+        except BaseException:
+            if _in_open_transaction(cursor):
+                cursor.execute("ROLLBACK")
+            raise
+
+
+def _in_open_transaction(cursor: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        cursor.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        return True
+    cursor.execute("ROLLBACK")
+    return False
+
+
+def commit_staged_upload(cursor: duckdb.DuckDBPyConnection, dataset: dict, custom_indicator: dict | None = None,
+                         replace: bool = False) -> int:
+    """Store the usable rows of upload_staged (clean, not in upload_rejected) as one dataset, in one transaction: all rows or none.
+
+    dataset: {name, title, producer, producer_type ('official' | 'civil_society'), source, licence,
+    url, as_of, file_name, sha256, detection (JSON text), mapping (JSON text)}; loaded_at and
+    row_count are set here. custom_indicator: {code, definition (JSON text)} of an indicator
+    defined at upload, stored when new. replace: drop an uploaded dataset of the same name first
+    (same transaction). Bumps meta 'data_version'.
+    Returns the number of observations stored. Raises UploadConflictError (nothing stored) when the
+    name is taken or a concurrent change conflicts; ValueError when the name is an embedded dataset.
+    """
+    name = dataset["name"]
+    kind = cursor.execute("SELECT kind FROM datasets WHERE name = ?", [name]).fetchall()
+    if kind and kind[0][0] != "uploaded":
+        raise ValueError(f"{name!r} is an embedded dataset; choose another name")
+    if kind and not replace:
+        raise UploadConflictError(f"a dataset named {name!r} exists; choose another name, or replace it")
+    stored = {"rows": 0}
+    select = _resolved_select(_usable(cursor))
+
+    def work(cur):
+        if replace:
+            cur.execute("DELETE FROM observations WHERE dataset = ?", [name])
+            cur.execute("DELETE FROM datasets WHERE name = ? AND kind = 'uploaded'", [name])
+        columns = ", ".join(f'"{c}"' for c in OBSERVATION_COLUMNS)
+        stored["rows"] = cur.execute(
+            f"INSERT INTO observations ({columns}) SELECT indicator, $name, geo, geo_level, period, sex, age, \"group\", unit, "
+            f"value, flags, se, ci_lower, ci_upper, population, $source, $licence FROM ({select})",
+            {"name": name, "source": dataset.get("source"), "licence": dataset.get("licence")}).fetchall()[0][0]
+        cur.execute(
+            "INSERT INTO datasets (name, kind, title, producer, producer_type, source, licence, url, as_of, file_name, sha256, "
+            "loaded_at, row_count, detection, mapping) VALUES ($name, 'uploaded', $title, $producer, $producer_type, $source, "
+            "$licence, $url, $as_of, $file_name, $sha256, $loaded_at, $rows, $detection, $mapping)",
+            {**{k: dataset.get(k) for k in ("name", "title", "producer", "producer_type", "source", "licence", "url", "as_of",
+                                            "file_name", "sha256", "detection", "mapping")},
+             "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None), "rows": stored["rows"]})
+        if custom_indicator:
+            cur.execute("INSERT INTO custom_indicators SELECT $code, $definition WHERE NOT EXISTS "
+                        "(SELECT 1 FROM custom_indicators WHERE code = $code)", custom_indicator)
+        _bump_data_version(cur)
+
+    _in_transaction(cursor, work)
+    return stored["rows"]
+
+
+def drop_staging(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Drop this cursor's staging tables (they also vanish when the cursor closes)."""
+    for table in ("upload_grid", "upload_staged", "upload_rejected", "upload_problem_rows", *LOOKUP_TABLES):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def fetch_uploaded_datasets(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Uploaded datasets with provenance (all columns of datasets) and, per dataset, indicators
+    (list), observations, values (non-missing), first_year, last_year, places; newest first."""
+    return connection.execute("""
+        SELECT d.*, o.indicators, coalesce(o.observations, 0) AS observations, coalesce(o."values", 0) AS "values",
+               o.first_year, o.last_year, coalesce(o.places, 0) AS places
+        FROM datasets d LEFT JOIN (
+            SELECT dataset, list_sort(list(DISTINCT indicator)) AS indicators, count(*) AS observations,
+                   count(value) AS "values", min(period) AS first_year, max(period) AS last_year, count(DISTINCT geo) AS places
+            FROM observations GROUP BY dataset) o ON o.dataset = d.name
+        WHERE d.kind = 'uploaded' ORDER BY d.loaded_at DESC, d.name
+    """).df()
+
+
+def fetch_dataset_sample(connection: duckdb.DuckDBPyConnection, name: str, limit: int = 200) -> pd.DataFrame:
+    """The first observations of one dataset (OBSERVATION_COLUMNS), ordered by indicator, geo, period."""
+    columns = ", ".join(f'"{c}"' for c in OBSERVATION_COLUMNS)
+    return connection.execute(f"SELECT {columns} FROM observations WHERE dataset = $name ORDER BY indicator, geo, period, "
+                              "\"group\", sex LIMIT $limit", {"name": name, "limit": limit}).df()
+
+
+def rename_dataset(connection: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+    """Rename an uploaded dataset (its observations follow), in one transaction; bumps data_version.
+    Raises ValueError when old is not an uploaded dataset or new is empty or taken."""
+    new = (new or "").strip()
+    if not new:
+        raise ValueError("the new name is empty")
+    kinds = dict(connection.execute("SELECT name, kind FROM datasets WHERE list_contains($names, name)",
+                                    {"names": [old, new]}).fetchall())
+    if kinds.get(old) != "uploaded":
+        raise ValueError(f"no uploaded dataset named {old!r}")
+    if new in kinds and new != old:
+        raise ValueError(f"a dataset named {new!r} exists; choose another name")
+    if new == old:
+        return
+
+    def work(cur):
+        row = cur.execute("SELECT * FROM datasets WHERE name = ?", [old]).df()
+        cur.execute("DELETE FROM datasets WHERE name = ?", [old])
+        row["name"] = new
+        cur.register("renamed_dataset", row)
+        cur.execute("INSERT INTO datasets SELECT * FROM renamed_dataset")
+        cur.unregister("renamed_dataset")
+        cur.execute("UPDATE observations SET dataset = $new WHERE dataset = $old", {"new": new, "old": old})
+        _bump_data_version(cur)
+
+    _in_transaction(connection, work)
+
+
+def delete_dataset(connection: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Delete an uploaded dataset and its observations in one transaction; bumps data_version.
+    Custom indicators no other dataset uses are deleted with it. Returns the observations deleted.
+    Raises ValueError for an embedded dataset or an unknown name."""
+    kind = connection.execute("SELECT kind FROM datasets WHERE name = ?", [name]).fetchall()
+    if not kind:
+        raise ValueError(f"no dataset named {name!r}")
+    if kind[0][0] != "uploaded":
+        raise ValueError(f"{name!r} is embedded data; it cannot be deleted (only uploads can)")
+    deleted = {"rows": 0}
+
+    def work(cur):
+        deleted["rows"] = cur.execute("SELECT count(*) FROM observations WHERE dataset = ?", [name]).fetchall()[0][0]
+        cur.execute("DELETE FROM observations WHERE dataset = ?", [name])
+        cur.execute("DELETE FROM datasets WHERE name = ?", [name])
+        cur.execute("DELETE FROM custom_indicators WHERE code NOT IN (SELECT DISTINCT indicator FROM observations)")
+        _bump_data_version(cur)
+
+    _in_transaction(connection, work)
+    return deleted["rows"]
+
+
+def fetch_custom_indicators(connection: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Indicators defined at upload time: their definitions (dicts of core.catalogue.Indicator fields)."""
+    return [json.loads(text) for (text,) in connection.execute("SELECT definition FROM custom_indicators ORDER BY code").fetchall()]
+
+
+# ------------------------------------------------------------------------------ uploaded boundaries
+
+def save_boundaries(connection: duckdb.DuckDBPyConnection, name: str, file_name: str, sha256: str, code_property: str,
+                    geojson: dict, replace: bool = False) -> int:
+    """Store uploaded boundaries (a FeatureCollection keyed by feature id, as returned by
+    core.boundaries.read_uploaded_boundaries) under a name, in one transaction; bumps data_version.
+    Returns the number of features. Raises ValueError when the name is empty or taken (unless replace)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("give the boundaries a name")
+    ensure_upload_schema(connection)
+    exists = connection.execute("SELECT count(*) FROM boundaries WHERE name = ?", [name]).fetchall()[0][0]
+    if exists and not replace:
+        raise ValueError(f"boundaries named {name!r} exist; choose another name, or replace them")
+    codes = [feature["id"] for feature in geojson["features"]]
+
+    def work(cur):
+        cur.execute("DELETE FROM boundaries WHERE name = ?", [name])
+        cur.execute("INSERT INTO boundaries VALUES ($name, $file, $sha, $property, $count, $codes, $geojson, $at)",
+                    {"name": name, "file": file_name, "sha": sha256, "property": code_property, "count": len(codes),
+                     "codes": json.dumps(codes, ensure_ascii=False), "geojson": json.dumps(geojson, ensure_ascii=False),
+                     "at": datetime.now(timezone.utc).replace(tzinfo=None)})
+        _bump_data_version(cur)
+
+    _in_transaction(connection, work)
+    return len(codes)
+
+
+def fetch_boundaries_list(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Stored boundaries: name, file_name, sha256, code_property, feature_count, loaded_at (newest first)."""
+    ensure_upload_schema(connection)
+    return connection.execute("SELECT name, file_name, sha256, code_property, feature_count, loaded_at FROM boundaries "
+                              "ORDER BY loaded_at DESC, name").df()
+
+
+def fetch_boundary_codes(connection: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """{boundaries name: set of unit codes} for every stored boundaries set."""
+    ensure_upload_schema(connection)
+    return {name: set(json.loads(codes)) for name, codes in connection.execute("SELECT name, codes FROM boundaries").fetchall()}
+
+
+def fetch_boundaries(connection: duckdb.DuckDBPyConnection, name: str) -> dict:
+    """The GeoJSON FeatureCollection of one stored boundaries set. Raises KeyError when unknown."""
+    ensure_upload_schema(connection)
+    rows = connection.execute("SELECT geojson FROM boundaries WHERE name = ?", [name]).fetchall()
+    if not rows:
+        raise KeyError(f"no boundaries named {name!r}")
+    return json.loads(rows[0][0])
+
+
+def rename_boundaries(connection: duckdb.DuckDBPyConnection, old: str, new: str) -> None:
+    """Rename stored boundaries; bumps data_version. Raises ValueError when old is unknown or new taken/empty."""
+    new = (new or "").strip()
+    names = {n for (n,) in connection.execute("SELECT name FROM boundaries").fetchall()}
+    if old not in names:
+        raise ValueError(f"no boundaries named {old!r}")
+    if not new or (new in names and new != old):
+        raise ValueError(f"choose another name than {new!r}")
+
+    def work(cur):
+        cur.execute("UPDATE boundaries SET name = $new WHERE name = $old", {"new": new, "old": old})
+        _bump_data_version(cur)
+
+    _in_transaction(connection, work)
+
+
+def delete_boundaries(connection: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Delete stored boundaries; bumps data_version. Raises ValueError when unknown."""
+    if not connection.execute("SELECT count(*) FROM boundaries WHERE name = ?", [name]).fetchall()[0][0]:
+        raise ValueError(f"no boundaries named {name!r}")
+
+    def work(cur):
+        cur.execute("DELETE FROM boundaries WHERE name = ?", [name])
+        _bump_data_version(cur)
+
+    _in_transaction(connection, work)
