@@ -203,7 +203,7 @@ def build_availability_heatmap(
     the indicator and the status. Returns a plotly Figure (not shown).
     """
     codes = list(STATUSES)
-    z = matrix.apply(lambda column: column.map(codes.index)).to_numpy(dtype=float) if not matrix.empty else [[]]
+    z = matrix.apply(lambda column: column.map(codes.index)).to_numpy(dtype=float).tolist() if not matrix.empty else [[]]
     # A discrete colour scale: each status occupies an equal band of [0, 1].
     colourscale = []
     for position, code in enumerate(codes):
@@ -223,9 +223,9 @@ def build_availability_heatmap(
                                     marker=dict(size=12, symbol="square", color=STATUS_COLOURS[code],
                                                 line=dict(color="#999999", width=1))))
     figure.update_layout(
-        height=max(260, 22 * len(rows) + 140), margin=dict(l=10, r=10, t=40, b=10),
+        height=max(260, 22 * len(rows) + 160), margin=dict(l=10, r=10, t=50, b=50),
         font=dict(family="DejaVu Sans, Arial, sans-serif", size=12), plot_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0),
         xaxis=dict(side="top", tickangle=-90, showgrid=False, type="category"),
         yaxis=dict(autorange="reversed", showgrid=False, type="category", automargin=True),
     )

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from core.catalogue import Catalogue, Indicator
 
 #: Words that mark an indicator as being about migrants in an irregular situation even when it
-#: compares no group (laws and firewalls apply to everyone but matter most to them).
-IRREGULAR_SITUATION_PATTERN = re.compile(r"irregular|undocumented|without (a )?residence permit")
+#: compares no group: laws and firewalls apply to everyone but matter most to them (the framework
+#: reference: firewalls "matter most for irregular migrants, for whom outcome data rarely exist").
+IRREGULAR_SITUATION_PATTERN = re.compile(r"irregular|undocumented|without (a |proof of )?residence|without papers|firewall")
 
 
 def normalise_text(text: str) -> str:
@@ -37,7 +38,7 @@ def matches_text(indicator: Indicator, query: str) -> bool:
 def concerns_group(indicator: Indicator, group: str) -> bool:
     """True when the indicator compares ``group`` (its ``groups`` field), or, for 'irregular', when
     its title, definition or rationale is about migrants in an irregular situation (see
-    IRREGULAR_SITUATION_PATTERN): firewalls and entitlements whatever one's status apply to them."""
+    IRREGULAR_SITUATION_PATTERN): firewalls, and entitlements whatever one's status."""
     if any(group in members for members in indicator.groups.values()):
         return True
     if group == "irregular":

@@ -56,7 +56,7 @@ def test_irregular_migrants_include_the_laws_written_for_them(catalogue):
     irregular = _codes(catalogue, groups=("irregular",))
     assert {"work.regularisations_granted", "education.school_enrolment_undocumented_children",
             "health.firewall_health_services", "justice.firewall_police_for_victims",
-            "health.care_entitlement_irregular_migrants"} <= set(irregular)
+            "health.care_entitlement_irregular_migrants", "education.firewall_schools"} <= set(irregular)
     assert "work.employment_rate" not in irregular
     assert not concerns_group(catalogue.get("health.firewall_health_services"), "foreign_born")
     assert concerns_group(catalogue.get("work.unemployment_rate"), "foreign_born")

@@ -167,15 +167,14 @@ def render_framework_table(right: str, indicators: list[Indicator], statuses: di
     the metadata sheet. ``indicators``: those left by the filters; ``statuses``: {code: status} for
     the chosen country (icons, see STATUS_ICONS)."""
     attributes = vocabulary.ATTRIBUTES[right]
-    widths = [1.0] + [3.0] * len(attributes)
-    header = st.columns(widths, gap="small")
-    header[0].markdown("&nbsp;")
-    for column, name in zip(header[1:], attributes.values()):
+    header = st.columns(len(attributes), gap="small")
+    for column, name in zip(header, attributes.values()):
         column.markdown(f"**{name}**")
-    for type_code in vocabulary.INDICATOR_TYPES:
-        cells = st.columns(widths, gap="small", border=True)
-        cells[0].markdown(f"**{type_code.capitalize()}**")
-        for column, attribute in zip(cells[1:], attributes):
+    for type_code, type_label in vocabulary.INDICATOR_TYPES.items():
+        name, _, explanation = type_label.partition(" (")
+        st.markdown(f"**{name} indicators** <small>— {explanation.rstrip(')')}</small>", unsafe_allow_html=True)
+        cells = st.columns(len(attributes), gap="small", border=True)
+        for column, attribute in zip(cells, attributes):
             chosen = [i for i in indicators if i.attribute == attribute and i.type == type_code]
             if not chosen:
                 column.caption("—")
@@ -183,8 +182,8 @@ def render_framework_table(right: str, indicators: list[Indicator], statuses: di
                 status = statuses.get(indicator.code, "none")
                 bearing = [p.title for p in practices if indicator.code in p.indicators]
                 column.button(
-                    indicator.title, key=f"{key_prefix}_{indicator.code}", type="tertiary", icon=STATUS_ICONS[status],
-                    on_click=open_sheet, args=(indicator.code, scope),
+                    indicator.title + (" ★" if bearing else ""), key=f"{key_prefix}_{indicator.code}", type="tertiary",
+                    icon=STATUS_ICONS[status], wrap=True, on_click=open_sheet, args=(indicator.code, scope),
                     help=(f"{availability_core.STATUSES[status]} for the chosen country. "
                           f"Sources: {', '.join(vocabulary.SOURCE_TYPES[s].lower() for s in indicator.source_types)}. "
                           f"Levels: {', '.join(indicator.levels)}."
@@ -195,7 +194,8 @@ def render_status_legend(country_name: str | None) -> None:
     """One caption explaining the icons of the framework table."""
     where = f"for {country_name}" if country_name else "for the chosen country"
     st.caption(f"Data {where}: "
-               + " · ".join(f"{STATUS_ICONS[code]} {label.lower()}" for code, label in availability_core.STATUSES.items()))
+               + " · ".join(f"{STATUS_ICONS[code]} {label.lower()}" for code, label in availability_core.STATUSES.items())
+               + " · ★ a good practice bears on it")
 
 
 def render_practice(practice: GoodPractice, catalogue, key_prefix: str, scope: str) -> None:
@@ -209,7 +209,7 @@ def render_practice(practice: GoodPractice, catalogue, key_prefix: str, scope: s
         st.markdown(" ".join(practice.summary.split()))
         st.caption("Indicators it bears on:")
         for code in practice.indicators:
-            st.button(catalogue.get(code).title, key=f"{key_prefix}_{practice.id}_{code}", type="tertiary",
+            st.button(catalogue.get(code).title, key=f"{key_prefix}_{practice.id}_{code}", type="tertiary", wrap=True,
                       icon=":material/description:", on_click=open_sheet, args=(code, scope))
         st.caption(f"Named at: {practice.source}")
 
