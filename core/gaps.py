@@ -98,7 +98,7 @@ def compute_gaps(
     if "flags" not in frame.columns:
         frame["flags"] = ""
     frame["flags"] = frame["flags"].fillna("")
-    frame["dimension"] = frame["group"].map(vocabulary.dimension_of)
+    frame["dimension"] = _map_distinct(frame["group"], vocabulary.dimension_of)
     frame = frame.loc[is_usable(frame["value"], frame["flags"]) & frame["dimension"].isin(vocabulary.REFERENCE_GROUPS)]
     if isinstance(year, (int, np.integer)) or (isinstance(year, str) and year.isdigit()):
         frame = frame.loc[frame["period"] == int(year)]
@@ -129,6 +129,12 @@ def compute_gap_series(observations: pd.DataFrame, polarity: str | dict[str, str
     return compute_gaps(observations, polarity, year="all")
 
 
+def _map_distinct(values: pd.Series, function) -> pd.Series:
+    """function applied once per distinct value rather than once per row (group and flag columns
+    hold a handful of distinct values in tens of thousands of rows)."""
+    return values.map({value: function(value) for value in values.unique()})
+
+
 def _measure(pairs: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFrame:
     m = pairs["value"].astype(float)
     n = pairs["reference_value"].astype(float)
@@ -151,7 +157,8 @@ def _measure(pairs: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFram
         "disadvantage": difference.where(polarity_of_row == "lower_is_better", -difference),
         "reference_flags": pairs["reference_flags"], "group_flags": pairs["flags"],
     })
-    out["flags"] = [vocabulary.merge_flags(a, b) for a, b in zip(out["reference_flags"], out["group_flags"])]
+    both = out["reference_flags"].fillna("").astype(str) + "\x1f" + out["group_flags"].fillna("").astype(str)
+    out["flags"] = _map_distinct(both, lambda text: vocabulary.merge_flags(*text.split("\x1f")))
     out["low_reliability"] = out["flags"].str.contains(vocabulary.LOW_RELIABILITY_FLAG, regex=False)
     se_m = _standard_error(pairs)
     se_n = _standard_error(pairs, prefix="reference_")
