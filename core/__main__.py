@@ -5,6 +5,10 @@ Commands:
   catalogue  print the indicator catalogue (JSON list or CSV)
   gaps       print gaps for one indicator (JSON or CSV)
   capacity   print both groups' scores against the achievement possibilities frontier (JSON or CSV)
+  read       read a file (CSV, TSV, TXT, Excel) and print the tidy observations, storing nothing
+  load       read, validate and store a file as a named dataset (all rows or none); JSON report
+  datasets   list the uploaded datasets with their provenance
+  delete     delete an uploaded dataset
 
 Bad arguments print one line on stderr and exit with status 2.
 """
@@ -65,7 +69,180 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_argument("--age", default=None, help="age band code (default: the usual band of the source, e.g. Y15-64)")
     capacity.add_argument("--group", default=None, help="migrant group (default: non-nationals, else foreign-born, ...)")
     capacity.add_argument("--format", choices=["json", "csv"], default="json")
+    read = commands.add_parser("read", help="read a file and print its tidy observations (nothing is stored)")
+    _add_upload_options(read)
+    read.add_argument("--format", choices=["json", "csv"], default="csv")
+    read.add_argument("--db", type=Path, default=None, help="database with indicators defined at upload (optional)")
+
+    load = commands.add_parser("load", help="read, validate and store a file as a dataset (all rows or none)")
+    _add_upload_options(load)
+    _add_db(load)
+    load.add_argument("--dataset", default=None, help="dataset name (default: the file name without extension)")
+    load.add_argument("--dry-run", action="store_true", help="validate only; store nothing")
+    load.add_argument("--format", choices=["json"], default="json")
+    load.add_argument("--title", default="", help="the dataset's title")
+    load.add_argument("--producer", default="", help="who produced the figures (e.g. 'City of Vienna')")
+    load.add_argument("--producer-type", choices=["official", "civil_society"], default="official")
+    load.add_argument("--source", default="", help="attribution shown with every figure")
+    load.add_argument("--licence", default="")
+    load.add_argument("--url", default="")
+    load.add_argument("--skip-rejected", action="store_true", help="store the usable rows although some rows were rejected")
+    load.add_argument("--replace", action="store_true", help="replace an uploaded dataset of the same name")
+
+    datasets = commands.add_parser("datasets", help="list uploaded datasets with their provenance")
+    _add_db(datasets)
+    datasets.add_argument("--format", choices=["json", "csv"], default="json")
+
+    delete = commands.add_parser("delete", help="delete an uploaded dataset")
+    delete.add_argument("name", help="the dataset's name (see 'datasets')")
+    _add_db(delete)
     return parser
+
+
+def _add_upload_options(parser: argparse.ArgumentParser) -> None:
+    """Options of 'read' and 'load': the file, what its columns mean, and corrections of what was detected."""
+    parser.add_argument("file", type=Path, help="CSV, TSV, TXT or Excel file")
+    parser.add_argument("--column", action="append", default=[], metavar="ROLE=NAME",
+                        help="the column playing a role: geo, period, value, group, sex, age, unit, flag, indicator, se, "
+                             "ci_lower, ci_upper, population; repeatable")
+    parser.add_argument("--group-label", action="append", default=[], metavar="LABEL=GROUP",
+                        help="what a label of the group column means (e.g. 'Ausländer=non_nationals'; empty GROUP leaves those rows out)")
+    parser.add_argument("--group-column", action="append", default=[], metavar="GROUP=NAME",
+                        help="the value column of one group, in a table with one value column per group")
+    parser.add_argument("--group-flag-column", action="append", default=[], metavar="GROUP=NAME",
+                        help="the flag column of one group, in a table with one value column per group")
+    parser.add_argument("--indicator", default=None, help="the catalogue indicator the values measure")
+    parser.add_argument("--indicator-label", action="append", default=[], metavar="LABEL=CODE",
+                        help="what a value of the indicator column means (empty CODE leaves those rows out)")
+    parser.add_argument("--sex-label", action="append", default=[], metavar="LABEL=SEX", help="what a sex label means (T, F, M)")
+    parser.add_argument("--place", action="append", default=[], metavar="TEXT=CODE",
+                        help="the code of a place the reader does not know (empty CODE leaves those rows out)")
+    parser.add_argument("--keep", action="append", default=[], metavar="COLUMN=VALUE",
+                        help="keep only rows whose COLUMN is VALUE (repeatable; several values of one column add up)")
+    parser.add_argument("--year", default=None, help="the year of every row, when the file has no year column")
+    parser.add_argument("--local", action="store_true", help="the places are local units (your own codes)")
+    parser.add_argument("--shares", action="store_true", help="values are 0-1 shares of a percentage indicator (x 100)")
+    for option in ("layout", "encoding", "delimiter", "decimal", "thousands", "sheet"):
+        parser.add_argument(f"--{option}", default=None, help=f"override the detected {option}")
+    parser.add_argument("--header-row", type=int, default=None, help="override the detected header row (1-based)")
+
+
+def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        if "=" not in value:
+            raise ArgumentError(f"{option} takes KEY=VALUE, not {value!r}")
+        key, _, right = value.rpartition("=")
+        pairs.append((key, right))
+    return pairs
+
+
+def _upload_session(connection, arguments):
+    """An UploadSession for the file with the detected format corrected by the options, and its Mapping
+    (guesses overridden by the options)."""
+    from core import upload
+
+    try:
+        content = arguments.file.read_bytes()
+    except OSError as error:
+        raise ArgumentError(f"cannot read {arguments.file}: {error.strerror or error}")
+    overrides = {k: getattr(arguments, k) for k in ("layout", "encoding", "delimiter", "decimal", "thousands", "sheet")
+                 if getattr(arguments, k) is not None}
+    if arguments.delimiter == "\\t" or arguments.delimiter == "tab":
+        overrides["delimiter"] = "\t"
+    if arguments.header_row is not None:
+        overrides["header_row"] = arguments.header_row
+    session = upload.UploadSession(connection.cursor(), content, arguments.file.name, overrides)
+    mapping = session.guess_mapping()
+    for role, name in _pairs(arguments.column, "--column"):
+        if role not in upload.ROLES:
+            raise ArgumentError(f"unknown role {role!r}; use one of {', '.join(upload.ROLES)}")
+        mapping.columns[role] = name
+    if arguments.group_column:
+        mapping.group_columns = dict(_pairs(arguments.group_column, "--group-column"))
+        mapping.year_columns = []
+        mapping.columns.pop("value", None)
+    if arguments.group_flag_column:
+        mapping.group_flag_columns = dict(_pairs(arguments.group_flag_column, "--group-flag-column"))
+    if "group" in mapping.columns and not mapping.group_dimension:
+        from core import readers
+
+        mapping.group_dimension = readers.guess_group_dimension(mapping.columns["group"])
+    mapping.group_labels.update(dict(_pairs(arguments.group_label, "--group-label")))
+    mapping.sex_labels.update(dict(_pairs(arguments.sex_label, "--sex-label")))
+    mapping.indicator_labels.update(dict(_pairs(arguments.indicator_label, "--indicator-label")))
+    mapping.place_labels.update(dict(_pairs(arguments.place, "--place")))
+    for column, value in _pairs(arguments.keep, "--keep"):
+        mapping.filters.setdefault(column, [])
+        if value not in mapping.filters[column]:
+            mapping.filters[column].append(value)
+    if arguments.indicator:
+        mapping.indicator = arguments.indicator
+    if arguments.year:
+        mapping.fixed["period"] = arguments.year
+    if arguments.local:
+        mapping.place_level = "local"
+    if arguments.shares:
+        mapping.value_scale = 100.0
+    return session, mapping
+
+
+def _describe_detection(session, report) -> str:
+    fmt = session.format
+    lines = [f"{fmt.file_name}: {fmt.kind}, layout {fmt.layout}" + (f", sheet {fmt.sheet!r}" if fmt.sheet else "")
+             + (f", encoding {fmt.encoding}" if fmt.encoding else "") + (f", delimiter {fmt.delimiter!r}" if fmt.delimiter else "")
+             + f", decimal {fmt.decimal!r}" + (f", thousands {fmt.thousands!r}" if fmt.thousands else "")
+             + f", header row {fmt.header_row}" + (f"-{fmt.header_row + 1}" if fmt.header_rows == 2 else "")]
+    lines += [f"  {note}" for note in fmt.notes]
+    lines.append(f"  rows read {report.rows_read}, usable {report.rows_usable}, rejected {report.rows_rejected}, "
+                 f"left out {report.rows_left_out}, missing values {report.missing_values}")
+    for problem in report.problems[:20]:
+        lines.append(f"  row {problem.row}, column {problem.column!r}, value {problem.value!r}: {problem.message}")
+    if len(report.problems) > 20:
+        lines.append(f"  ... {sum(report.problem_counts.values())} problem rows in all: {report.problem_counts}")
+    return "\n".join(lines)
+
+
+def _run_read(arguments) -> int:
+    import duckdb
+
+    from core import store
+
+    connection = store.open_database(arguments.db) if arguments.db else duckdb.connect(":memory:")
+    try:
+        if not arguments.db:
+            connection.execute(store.SCHEMA)
+        session, mapping = _upload_session(connection, arguments)
+        report = session.validate(mapping)
+        print(_describe_detection(session, report), file=sys.stderr)
+        frame = session.observations() if session.readable and report.rows_usable else pd.DataFrame(
+            columns=["source_row", "indicator", "geo", "geo_level", "period", "sex", "age", "group", "unit", "value", "flags",
+                     "se", "ci_lower", "ci_upper", "population"])
+        _print_table(frame, arguments.format)
+        return 0 if report.status == "valid" else 2
+    finally:
+        connection.close()
+
+
+def _run_load(connection, arguments) -> int:
+    from core import upload
+
+    session, mapping = _upload_session(connection, arguments)
+    name = arguments.dataset or arguments.file.stem
+    if arguments.dry_run:
+        report = session.validate(mapping)
+        report.dataset = name
+    else:
+        info = upload.DatasetInfo(name=name, title=arguments.title, producer=arguments.producer,
+                                  producer_type=arguments.producer_type, source=arguments.source, licence=arguments.licence,
+                                  url=arguments.url)
+        try:
+            report = session.load(mapping, info, allow_rejected=arguments.skip_rejected, replace=arguments.replace)
+        except upload.UploadError as error:
+            raise ArgumentError(str(error))
+    print(_describe_detection(session, report), file=sys.stderr)
+    sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, default=str) + "\n")
+    return 0 if report.status in ("loaded", "valid") else 2
 
 
 CAPACITY_OUTPUT_COLUMNS = [
@@ -147,6 +324,8 @@ def run(argv: list[str]) -> int:
     from core import geo, queries, store, vocabulary
 
     arguments = build_parser().parse_args(argv)
+    if arguments.command == "read":
+        return _run_read(arguments)
     connection = store.open_database(arguments.db)
     try:
         store.ensure_embedded_data(connection)
@@ -187,6 +366,20 @@ def run(argv: list[str]) -> int:
         if arguments.command == "capacity":
             _print_table(_run_capacity(connection, arguments), arguments.format)
             return 0
+        if arguments.command == "load":
+            return _run_load(connection, arguments)
+        if arguments.command == "datasets":
+            frame = store.fetch_uploaded_datasets(connection)
+            frame["loaded_at"] = frame["loaded_at"].astype(str)
+            _print_table(frame, arguments.format)
+            return 0
+        if arguments.command == "delete":
+            try:
+                deleted = store.delete_dataset(connection, arguments.name)
+            except ValueError as error:
+                raise ArgumentError(str(error))
+            print(f"deleted {arguments.name!r}: {deleted} observations")
+            return 0
     finally:
         connection.close()
     return 2
@@ -203,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     except ArgumentError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (CatalogueError, duckdb.Error, OSError) as error:
+    except (CatalogueError, duckdb.Error, OSError, RuntimeError) as error:
         print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
 
