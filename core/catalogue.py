@@ -91,18 +91,12 @@ class Indicator(BaseModel):
     @field_validator("source_types")
     @classmethod
     def _known_source_types(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in vocabulary.SOURCE_TYPES]
-        if unknown:
-            raise ValueError(f"unknown source type(s) {unknown}; use {sorted(vocabulary.SOURCE_TYPES)}")
-        return value
+        return vocabulary.check_known(value, vocabulary.SOURCE_TYPES, "source type(s)")
 
     @field_validator("levels")
     @classmethod
     def _known_levels(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in vocabulary.GOVERNANCE_LEVELS]
-        if unknown:
-            raise ValueError(f"unknown governance level(s) {unknown}; use {sorted(vocabulary.GOVERNANCE_LEVELS)}")
-        return value
+        return vocabulary.check_known(value, vocabulary.GOVERNANCE_LEVELS, "governance level(s)")
 
     @field_validator("groups")
     @classmethod

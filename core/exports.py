@@ -95,17 +95,7 @@ class SetReport:
 
 # --- Building the report ---------------------------------------------------------------------------
 
-def describe_age(code: str | None) -> str:
-    """'Y15-64' -> '15-64 years', 'Y_GE16' -> '16 years or over', 'TOTAL' -> 'all ages'; '' for None."""
-    if not code:
-        return ""
-    if code.startswith("Y_GE"):
-        return f"{code[4:]} years or over"
-    if code.startswith("Y_LT"):
-        return f"under {code[4:]} years"
-    if code.startswith("Y") and "-" in code:
-        return f"{code[1:]} years"
-    return {"TOTAL": "all ages", "not_stated": "age band not stated by the source"}.get(code, code)
+describe_age = vocabulary.describe_age
 
 
 def _number(value) -> float | None:

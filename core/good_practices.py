@@ -46,18 +46,12 @@ class GoodPractice(BaseModel):
     @field_validator("rights")
     @classmethod
     def _known_rights(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in vocabulary.RIGHTS]
-        if unknown:
-            raise ValueError(f"unknown right(s) {unknown}; use {sorted(vocabulary.RIGHTS)}")
-        return value
+        return vocabulary.check_known(value, vocabulary.RIGHTS, "right(s)")
 
     @field_validator("levels")
     @classmethod
     def _known_levels(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in vocabulary.GOVERNANCE_LEVELS]
-        if unknown:
-            raise ValueError(f"unknown governance level(s) {unknown}; use {sorted(vocabulary.GOVERNANCE_LEVELS)}")
-        return value
+        return vocabulary.check_known(value, vocabulary.GOVERNANCE_LEVELS, "governance level(s)")
 
 
 def parse_good_practices(text: str, catalogue: Catalogue, source: str = "good practices") -> list[GoodPractice]:

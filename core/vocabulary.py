@@ -150,3 +150,26 @@ def merge_flags(*flag_strings: str | None) -> str:
     """
     letters = {letter for flags in flag_strings if flags for letter in str(flags) if letter.isalpha() or letter == "-"}
     return "".join(sorted(letters))
+
+
+def describe_age(code: str | None) -> str:
+    """Eurostat age codes in words: 'Y15-64' -> '15-64 years', 'Y_GE16' -> '16 years or over',
+    'Y_LT25' -> 'under 25 years', 'TOTAL' -> 'all ages'; '' for None; other codes unchanged."""
+    if not code:
+        return ""
+    if code.startswith("Y_GE"):
+        return f"{code[4:]} years or over"
+    if code.startswith("Y_LT"):
+        return f"under {code[4:]} years"
+    if code.startswith("Y") and "-" in code:
+        return f"{code[1:]} years"
+    return {"TOTAL": "all ages", "not_stated": "age band not stated by the source"}.get(code, code)
+
+
+def check_known(values: list[str], allowed: dict, what: str) -> list[str]:
+    """Return values unchanged when each is a key of ``allowed``; else raise ValueError naming the
+    unknown ones and the accepted ones (used by the catalogue's and good practices' schema checks)."""
+    unknown = [value for value in values if value not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; use {sorted(allowed)}")
+    return values

@@ -40,15 +40,7 @@ class Selection:
         return vocabulary.REFERENCE_GROUPS.get(vocabulary.dimension_of(self.group)) if self.group else None
 
 
-def describe_age(code: str) -> str:
-    """'Y15-64' -> '15-64 years', 'Y_GE16' -> '16 years or over', 'not_stated' -> 'age band not stated'."""
-    if code.startswith("Y_GE"):
-        return f"{code[4:]} years or over"
-    if code.startswith("Y_LT"):
-        return f"under {code[4:]} years"
-    if code.startswith("Y") and "-" in code:
-        return f"{code[1:]} years"
-    return {"TOTAL": "all ages", "not_stated": "age band not stated by the source"}.get(code, code)
+describe_age = vocabulary.describe_age
 
 
 def describe_group_pair(group: str) -> str:
