@@ -17,6 +17,8 @@ pages = [
     st.Page("pages/country_profile.py", title="Country profile", icon=":material/flag:", url_path="country"),
     st.Page("pages/catalogue.py", title="Catalogue", icon=":material/list_alt:", url_path="catalogue"),
     st.Page("pages/indicator_set.py", title="My indicator set", icon=":material/playlist_add_check:", url_path="my-set"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
+    st.Page("pages/datasets.py", title="Your datasets", icon=":material/dataset:", url_path="datasets"),
     st.Page("pages/sources.py", title="Sources and method", icon=":material/menu_book:", url_path="sources"),
 ]
 page = st.navigation(pages)

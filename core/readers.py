@@ -143,6 +143,10 @@ def decode_bytes(content: bytes) -> tuple[str, str]:
         return content[3:].decode("utf-8"), "utf-8-sig"
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         return content.decode("utf-16"), "utf-16"
+    if b"\x00" in content[:4096] and _looks_utf16(content):
+        head = content[:4096]
+        codec = "utf-16-be" if head[0::2].count(0) > head[1::2].count(0) else "utf-16-le"
+        return content.decode(codec), codec
     try:
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -154,9 +158,30 @@ def decode_bytes(content: bytes) -> tuple[str, str]:
         # A few accented names ("Côte d'Ivoire") are too little text for charset-normalizer, which
         # then reads byte + ASCII letter as one CJK character; real CJK text has runs of high bytes.
         return content.decode("cp1252"), "cp1252"
+    western = _decode_or_none(content, "cp1252")
+    if western is not None and (best is None or _latin_letter_share(western) >= _latin_letter_share(str(best))):
+        # On short files charset-normalizer hesitates between the single-byte code pages (cp775,
+        # cp1250 ...); Windows-1252 wins unless another reading gives more Latin letters
+        # (Polish 'Łódź' in cp1250 reads as '£ódŸ' in cp1252: fewer letters).
+        return western, "cp1252"
     if best is None:
         raise UnicodeDecodeError("unknown", content[:16], 0, 1, "no text encoding fits these bytes")
     return str(best), best.encoding
+
+
+def _decode_or_none(content: bytes, encoding: str) -> str | None:
+    try:
+        return content.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _latin_letter_share(text: str) -> float:
+    """Share of the non-ASCII characters that are Latin letters (U+00C0-U+024F): high for a right reading."""
+    high = [ch for ch in text if ord(ch) > 127]
+    if not high:
+        return 1.0
+    return sum(ch.isalpha() and 0xC0 <= ord(ch) <= 0x24F for ch in high) / len(high)
 
 
 #: Multi-byte (CJK) encodings that charset-normalizer may pick for short Windows-1252 text.
@@ -314,8 +339,8 @@ def resolve_place_any(text: str) -> geo_codes.Place | None:
     if text is None:
         return None
     raw = str(text).strip()
-    if not raw:
-        return None
+    if not raw or len(raw) > MAX_PLACE_LENGTH:
+        return None  # no country or aggregate name is this long; country_converter's regexes would crawl
     place = geo_codes.resolve_place(raw)
     if place is not None:
         return place
@@ -348,14 +373,19 @@ def resolve_place_any(text: str) -> geo_codes.Place | None:
 _FOOTNOTE = re.compile(r"\s*(\(\d{1,2}\)|\*+)$")
 
 
+#: Longer place texts are not places (the longest UN name is ~60 characters).
+MAX_PLACE_LENGTH = 120
+
+
 def resolve_places(values) -> dict[str, geo_codes.Place | None]:
     """Resolve every distinct value of a place column, reading each in the light of the whole column
     (see core.geo.resolve_column: in a column of ISO alpha-3 codes a two-letter "NA" is R's missing
     code, not Namibia); other values as resolve_place_any. Returns {value (stripped): Place or None}."""
     distinct = {str(v).strip() for v in values if v is not None}
-    column = geo_codes.resolve_column(distinct)
-    return {value: (column[value] if column[value] is not None or _is_missing_code(value, column) else resolve_place_any(value))
-            for value in distinct}
+    column = geo_codes.resolve_column({v for v in distinct if len(v) <= MAX_PLACE_LENGTH})
+    column.update({v: None for v in distinct if len(v) > MAX_PLACE_LENGTH})
+    return {value: (column[value] if column[value] is not None or _is_missing_code(value, column) or len(value) > MAX_PLACE_LENGTH
+                    else resolve_place_any(value)) for value in distinct}
 
 
 def _is_missing_code(value: str, column: dict) -> bool:
@@ -453,21 +483,30 @@ def guess_group(label: str, dimension: str) -> str | None:
     """A population-group label in the user's language to the vocabulary group of that dimension:
     Eurostat codes and labels (NAT, FOR, NEU27_2020_FOR, 'Reporting country', 'Foreign country'),
     the vocabulary's own names, and words such as 'Nationaux', 'Ausländer', 'Étrangers', 'Foreign-born'.
-    None when unknown or obsolete (the EU28 variants)."""
-    group = normalise_group(label, dimension)
-    if group:
-        return group
-    text = str(label).strip()
-    if text in vocabulary.POPULATION_GROUPS:
-        return text
-    folded = fold_text(text)
-    group = _GROUP_WORDS.get(dimension, {}).get(folded)
-    if group:
-        return group
-    for other, words in _GROUP_WORDS.items():  # a label that only the other dimension knows ('foreign-born')
-        if other != dimension and folded in words and folded not in _GROUP_WORDS.get(dimension, {}):
-            return words[folded]
+    A label only the other dimension knows ('foreign-born' in a citizenship column) gets that
+    dimension's group (the upload then reports the groups as mixed). None when unknown or obsolete
+    (the EU28 variants)."""
+    folded = fold_text(label)
+    words = _group_dictionary(dimension)
+    if folded in words:
+        return words[folded]
+    for other in GROUP_DIMENSIONS:
+        if other != dimension and folded in _group_dictionary(other):
+            return _group_dictionary(other)[folded]
     return None
+
+
+GROUP_DIMENSIONS = ("citizenship", "country_of_birth")
+
+
+@functools.lru_cache(maxsize=4)
+def _group_dictionary(dimension: str) -> dict[str, str]:
+    """{folded label: group} of one dimension: Eurostat codes and labels, the vocabulary's names, the words above."""
+    words = {fold_text(label): group for label, group in GROUP_LABELS.get(dimension, {}).items()}
+    words.update({fold_text(group): group for group in vocabulary.DIMENSIONS.get(dimension, [])})
+    words.update(_GROUP_WORDS.get(dimension, {}))
+    words.setdefault("total", "total")
+    return words
 
 
 # -------------------------------------------------------------------------------------- detection
@@ -623,8 +662,8 @@ def find_header(rows: list[list[str]]) -> tuple[int, int]:
     """(index of the header row in rows, number of header rows: 1 or 2).
 
     The header is the first row with at least two filled cells spanning at least half the table's
-    width, not made of plain numbers, and followed by data rows; title rows above it (one long cell,
-    or a 'Data Source, ...' line) and blank rows are skipped. A row right below it with an empty
+    width, not made of plain numbers, not narrower than most rows below it, and followed by data
+    rows; title rows above it (one long cell, or a 'Data Source, ...' line) and blank rows are skipped. A row right below it with an empty
     first cell and only years or text is a second header row (years under a spanning title).
     Returns (0, 1) when nothing looks like a header.
     """
@@ -644,6 +683,9 @@ def find_header(rows: list[list[str]]) -> tuple[int, int]:
             if after >= len(rows) and index == next((i for i, r in enumerate(rows) if any(r)), 0):
                 return index, 1 + continuation
             continue
+        span = max(filled[-1], max(_non_empty(rows[index + 1]), default=-1) if continuation else -1) + 1
+        if sum(_non_empty(r)[-1] + 1 > span for r in following) > len(following) / 2:
+            continue  # the rows below are wider: this is a title or metadata line, not the header
         data_rows = sum(_is_data_row(r, len(filled)) for r in following)
         if data_rows >= max(1, 0.6 * len(following)):
             return index, 1 + continuation
@@ -848,9 +890,13 @@ def detect_format(content: bytes, file_name: str = "input", overrides: dict | No
         fmt.layout = "boundaries"
         fmt.notes.append("GeoJSON: boundaries of sub-national units (or your own areas), keyed by their codes")
         return fmt, []
-    if not content.strip():
+    if not re.search(rb"\S", content[:65536]) and not content.strip():
         fmt.kind = "unreadable"
         return fmt, [Problem(None, None, None, f"{file_name}: the file is empty; upload a CSV, TSV, TXT or Excel file")]
+    if fmt.kind == "text" and b"\x00" in content[:65536] and "encoding" not in overrides and not _looks_utf16(content):
+        fmt.kind = "unreadable"
+        return fmt, [Problem(None, None, None, f"{file_name}: not a text file (it holds binary bytes); upload a CSV, TSV, TXT "
+                             "or Excel file")]
     try:
         if fmt.kind == "excel":
             rows, fmt.sheet, fmt.sheets = read_excel_rows(content, overrides.get("sheet"))
@@ -886,6 +932,14 @@ def detect_format(content: bytes, file_name: str = "input", overrides: dict | No
         tail_text, first_tail_line = tail_text[cut:], first_tail_line + 1
     tail = [(first_tail_line + n - 1, cells) for n, cells in _csv_rows(tail_text, fmt.delimiter)]
     return _detect_table(fmt, numbered, total, overrides, tail=tail)
+
+
+def _looks_utf16(content: bytes) -> bool:
+    """UTF-16 text: a byte-order mark, or (without one) a zero byte in every other position."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = content[:4096]
+    return len(head) >= 4 and (head[1::2].count(0) >= 0.9 * len(head[1::2]) or head[0::2].count(0) >= 0.9 * len(head[0::2]))
 
 
 def _decode_with(content: bytes, encoding: str | None) -> tuple[str, str]:
@@ -1044,7 +1098,8 @@ _ROLE_WORDS: dict[str, set[str]] = {
               "valore", "waarde", "anteil", "taux", "tasa", "tasso", "amount", "figure", "observation value", "indicator value"},
     "group": {"group", "population group", "citizen", "citizenship", "c_birth", "country of birth", "country of citizenship",
               "nationality", "subgroup", "migrant status", "migration status", "staatsangehorigkeit", "nationalite",
-              "nacionalidad", "cittadinanza", "origin", "status", "migration background", "migrationshintergrund", "birth"},
+              "nacionalidad", "cittadinanza", "origin", "origine", "herkunft", "origen", "status", "migration background",
+              "migrationshintergrund", "birth"},
     "sex": {"sex", "gender", "geschlecht", "sexe", "sexo", "sesso", "geslacht", "plec"},
     "age": {"age", "age group", "age class", "age band", "alter", "altersgruppe", "age_group", "edad", "eta", "leeftijd", "wiek"},
     "unit": {"unit", "unit of measure", "einheit", "unite", "unidad", "unita", "measure unit", "indicator_scale"},

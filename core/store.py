@@ -192,7 +192,12 @@ _GRID_COLUMN = re.compile(r"c\d{1,5}")
 _DELIMITERS = {",", ";", "\t", "|"}
 #: Earliest year accepted in an upload (the latest: next year, for provisional data).
 FIRST_YEAR = 1900
-class UploadConflictError(RuntimeError):
+class LoadError(RuntimeError):
+    """A load, rename or delete failed inside its transaction (the database refused a write, ran out
+    of memory or disk ...); it was rolled back and nothing of it was stored."""
+
+
+class UploadConflictError(LoadError):
     """A load could not be committed because another load changed the same data at the same time,
     or the dataset name was taken meanwhile; nothing of this load was stored."""
 
@@ -305,7 +310,7 @@ class LongPlan:
         if source is None:
             return "NULL::VARCHAR"
         if source[0] == "column":
-            return f"g.{_grid_column(source[1])}"
+            return f"nullif(g.{_grid_column(source[1])}, '')"
         parameters[key] = str(source[1])
         return f"${key}::VARCHAR"
 
@@ -619,9 +624,15 @@ def _bump_data_version(cursor: duckdb.DuckDBPyConnection) -> None:
                    "FROM meta WHERE key = 'data_version'")
 
 
-def _in_transaction(cursor: duckdb.DuckDBPyConnection, work, attempts: int = 5) -> None:
-    """Run work(cursor) in one transaction; retry when a concurrent commit conflicts (DuckDB's
-    optimistic concurrency), up to ``attempts`` times; roll back on any error."""
+def _in_transaction(cursor: duckdb.DuckDBPyConnection, work, attempts: int = 6) -> None:
+    """Run work(cursor) in one transaction: all of it or nothing.
+
+    DuckDB's concurrency is optimistic: when another session commits a change to the same row
+    first (two loads bumping meta 'data_version' at once), this transaction fails; it is rolled
+    back and run again, up to ``attempts`` times. A name taken meanwhile (the datasets primary key)
+    is not retried. Raises UploadConflictError (nothing stored) in both cases; any other error is
+    wrapped in LoadError after the rollback (other exceptions are raised as they are, after it).
+    """
     import time
 
     for attempt in range(attempts):
@@ -630,29 +641,32 @@ def _in_transaction(cursor: duckdb.DuckDBPyConnection, work, attempts: int = 5) 
             work(cursor)
             cursor.execute("COMMIT")
             return
-        except duckdb.TransactionException as error:
-            cursor.execute("ROLLBACK") if _in_open_transaction(cursor) else None
-            if "conflict" in str(error).lower() and attempt < attempts - 1:
+        except (duckdb.TransactionException, duckdb.ConstraintException) as error:
+            _rollback_quietly(cursor)
+            message = str(error).splitlines()[0]
+            retry = isinstance(error, duckdb.TransactionException) or "data_version" in message
+            if retry and attempt < attempts - 1:
                 time.sleep(0.05 * (attempt + 1))
                 continue
-            raise UploadConflictError(f"another change to the store got in the way ({str(error).splitlines()[0]}); "
-                                      "nothing was stored, try again") from None
-        except duckdb.ConstraintException as error:
-            cursor.execute("ROLLBACK") if _in_open_transaction(cursor) else None
-            raise UploadConflictError(f"the name is already taken ({str(error).splitlines()[0]}); nothing was stored") from None
+            if retry:
+                raise UploadConflictError(f"other changes to the store kept getting in the way ({message}); "
+                                          "nothing was stored, try again") from None
+            raise UploadConflictError(f"the name is already taken ({message}); nothing was stored") from None
+        except duckdb.Error as error:
+            _rollback_quietly(cursor)
+            raise LoadError(f"the database refused the change ({str(error).splitlines()[0]}); it was rolled back and "
+                            "nothing was stored") from None
         except BaseException:
-            if _in_open_transaction(cursor):
-                cursor.execute("ROLLBACK")
+            _rollback_quietly(cursor)
             raise
 
 
-def _in_open_transaction(cursor: duckdb.DuckDBPyConnection) -> bool:
+def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if any (DuckDB has already ended a transaction whose COMMIT failed)."""
     try:
-        cursor.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
-        return True
-    cursor.execute("ROLLBACK")
-    return False
+        cursor.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def commit_staged_upload(cursor: duckdb.DuckDBPyConnection, dataset: dict, custom_indicator: dict | None = None,

@@ -327,6 +327,10 @@ def guess_mapping(fmt: FileFormat, distinct, catalogue: Catalogue | None = None,
             if group and group not in mapping.group_columns:
                 mapping.group_columns[group] = name
                 mapping.group_dimension = dimension
+                flag = next((c for c in fmt.columns if readers.fold_text(c) in {f"{readers.fold_text(name)}{s}" for s in
+                             ("_flag", " flag", "_flags", " flags", "_status")} | {f"flag_{readers.fold_text(name)}"}), None)
+                if flag:
+                    mapping.group_flag_columns[group] = flag
     if "group" in roles:
         labels = _distinct_labels(roles["group"], fmt, distinct)
         mapping.group_dimension = readers.guess_group_dimension(roles["group"], labels)
@@ -872,6 +876,8 @@ class UploadSession:
         seen: set[tuple] = set()
         for row in rows.itertuples(index=False):
             kind = row.kind
+            if kind == "mixed_dimensions":
+                continue  # worded by _check_dimensions
             value_column = self._parts[int(row.part)]["value_column"]
             if kind in ("place", "group", "sex", "indicator", "period", "year_range") and not mapping.year_columns \
                     or kind in ("place", "group", "sex", "indicator"):

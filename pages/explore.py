@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core import charts, vocabulary
-from ui import data, indicator_set, layout, state
+from ui import data, indicator_set, layout, local_view, state
 
 selection = state.current_selection()
 catalogue = data.load_catalogue()
@@ -13,11 +13,8 @@ st.caption("How far migrants fall behind their reference group, for one indicato
            "Positive disadvantage = migrants worse off.")
 
 if selection.level == "local":
-    layout.empty_state(
-        "Local (sub-national) data come from files you upload: a data file keyed by your units' codes "
-        "and a GeoJSON of their boundaries.",
-        "The embedded data are national and regional (Eurostat, UN DESA). Upload your city's or region's figures "
-        "to see them here; until then choose the global, regional or national level.")
+    if not local_view.render_local_level(selection, version):  # uploaded local data on uploaded boundaries
+        local_view.local_empty_message()
     st.stop()
 if not selection.indicator or not selection.group:
     layout.empty_state("No indicator with comparable data for this right yet.",

@@ -30,10 +30,21 @@ def data_version() -> str:
     return queries.fetch_data_version(cursor())
 
 
-@st.cache_resource
 def load_catalogue() -> Catalogue:
-    """The embedded indicator catalogue (checked against its schema on load)."""
-    return load_default_catalogue()
+    """The embedded indicator catalogue (checked against its schema on load), followed by the
+    indicators analysts defined when uploading their files (so that their data show on every page)."""
+    return _load_catalogue(data_version())
+
+
+@st.cache_resource(max_entries=4)
+def _load_catalogue(version: str) -> Catalogue:
+    from core.catalogue import Indicator
+
+    embedded = load_default_catalogue()
+    custom = [Indicator.model_validate(d) for d in store.fetch_custom_indicators(cursor())]
+    if not custom:
+        return embedded
+    return Catalogue([*embedded, *(i for i in custom if i.code not in embedded)])
 
 
 @st.cache_data(show_spinner=False)

@@ -46,7 +46,9 @@ def render_gap_table(table: pd.DataFrame, key: str) -> None:
 def source_line(datasets: pd.DataFrame, names: list[str]) -> str:
     """'Source: Eurostat, dataset LFSA_ERGAN — CC BY 4.0 (c) European Union' for each dataset named."""
     rows = datasets.loc[datasets["name"].isin(names)]
-    parts = [f"{row.source} — licence {row.licence}" + (" (uploaded)" if row.kind == "uploaded" else "")
+    parts = [f"{row.source}" + (f" — licence {row.licence}" if row.licence else "")
+             + (f" (uploaded; {vocabulary.PRODUCERS.get(row.producer_type, 'producer not stated').lower()})"
+                if row.kind == "uploaded" else "")
              for row in rows.itertuples(index=False)]
     return " · ".join(parts)
 

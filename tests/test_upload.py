@@ -1,0 +1,385 @@
+"""Loading analysts' files into the store: every problem class reported with row, column and value;
+all rows or none; provenance; rename and delete; two sessions at once; indicators defined at upload;
+standard errors carried into the gaps; the command line."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from core import queries, store, upload
+from core.__main__ import main
+
+FILES = Path(__file__).resolve().parent / "files"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def root(built_database, tmp_path):
+    """A private copy of the built store (embedded data), opened."""
+    import shutil
+
+    path = tmp_path / "store.duckdb"
+    shutil.copy(built_database, path)
+    connection = store.open_database(path)
+    yield connection
+    connection.close()
+
+
+def staged(root, name: str, content: bytes | None = None, indicator: str = "work.employment_rate", **changes):
+    """(UploadSession on its own cursor, Mapping with the guesses, indicator and changes)."""
+    content = content if content is not None else (FILES / name).read_bytes()
+    session = upload.UploadSession(root.cursor(), content, name)
+    mapping = session.guess_mapping()
+    mapping.indicator = indicator
+    for key, value in changes.items():
+        setattr(mapping, key, value)
+    return session, mapping
+
+
+def version(root) -> int:
+    rows = root.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def snapshot(root) -> tuple:
+    """Everything a load could change: datasets, custom indicators, observations (count and checksum)."""
+    return (root.execute("SELECT * FROM datasets ORDER BY name").fetchall(),
+            root.execute("SELECT * FROM custom_indicators ORDER BY code").fetchall(),
+            root.execute("SELECT count(*), sum(hash(dataset, geo, period, \"group\", value)) FROM observations").fetchall(),
+            version(root))
+
+
+# ------------------------------------------------------------------------------ problem classes
+
+@pytest.mark.parametrize("name, expected", [
+    ("problem_unknown_country.csv", [(3, "geo", "Germny", "unknown country"), (4, "geo", "Atlantis", "unknown country")]),
+    ("problem_year_out_of_range.csv", [(3, "year", "2202", "out of range"), (4, "year", "1850", "out of range"),
+                                       (5, "year", "2022/23", "not a year")]),
+    ("problem_value_not_a_number.csv", [(3, "value", "sixty-four", "not a number"), (4, "value", "7O.2", "not a number"),
+                                        (5, "value", "inf", "not a number")]),
+    ("problem_duplicate.csv", [(4, "value", "79.3", "duplicate observation: row 2")]),  # 'Germany' = 'DE'
+    ("problem_percentage_range.csv", [(3, "value", "164.0", "between 0 and 100"), (4, "value", "-3", "between 0 and 100")]),
+    ("problem_share_mixed.csv", [(3, "value", "0.795", "0-1 share among percentages (0.795 would be 79.5%)")]),
+    ("problem_dimensions_mixed.csv", [(3, "group", "Foreign-born", "compared with no native_born"),
+                                      (5, "group", "born abroad", "compared with no native_born")]),
+])
+def test_each_problem_class_is_reported_with_row_column_value_and_what_to_do(root, name, expected):
+    session, mapping = staged(root, name)
+    report = session.validate(mapping)
+    assert report.status == "rejected"
+    found = [(p.row, p.column, p.value) for p in report.problems]
+    assert found == [(row, column, value) for row, column, value, _ in expected]
+    for problem, (_, _, _, words) in zip(report.problems, expected):
+        assert words in problem.message
+    assert report.rows_read == sum(1 for _ in (FILES / name).read_text().splitlines()) - 1
+
+
+def test_a_real_small_percentage_is_not_taken_for_a_share(root):
+    # Malta's 0.4 (row 6) stands alone; the 0.795 among Germany's percentages (row 3) is the slip.
+    session, mapping = staged(root, "problem_share_mixed.csv")
+    report = session.validate(mapping)
+    assert [p.row for p in report.problems if p.kind == "share_mixed"] == [3]
+    assert report.rows_usable == 4
+
+
+def test_shares_declared_as_such_are_scaled_to_percentages(root):
+    content = b"geo,year,group,value\nDE,2022,nationals,0.791\nDE,2022,non_nationals,0.64\n"
+    session, mapping = staged(root, "shares.csv", content, value_scale=100.0)
+    report = session.validate(mapping)
+    assert report.status == "valid"
+    assert sorted(session.observations()["value"].round(6)) == [64.0, 79.1]
+
+
+def test_a_group_label_nobody_knows_is_reported_until_the_user_says_what_it_means(root):
+    content = "geo;year;origine;valeur\nFR;2022;Français;66,0\nFR;2022;Immigrés récents;55,0\n".encode()
+    session, mapping = staged(root, "fr.csv", content)
+    report = session.validate(mapping)
+    assert [(p.row, p.column, p.value, p.kind) for p in report.problems] == [(3, "origine", "Immigrés récents", "group")]
+    mapping.group_labels["Immigrés récents"] = "non_nationals"
+    report = session.validate(mapping)
+    assert report.status == "valid"
+    assert dict(zip(session.observations()["group"], session.observations()["value"])) == {"nationals": 66.0, "non_nationals": 55.0}
+
+
+def test_unknown_places_can_be_given_a_code_or_left_out(root):
+    session, mapping = staged(root, "problem_unknown_country.csv", place_labels={"Germny": "DEU", "Atlantis": ""})
+    report = session.validate(mapping)
+    assert report.status == "valid" and report.rows_left_out == 1
+    assert list(session.observations()["geo"]) == ["DEU", "DEU"]
+
+
+def test_a_file_that_is_not_a_table_ends_in_a_report(root):
+    session = upload.UploadSession(root.cursor(), b"\x00\x01\x02\xff\xfe\x00binary", "photo.jpg")
+    report = session.validate(upload.Mapping(indicator="work.employment_rate"))
+    assert report.status == "rejected" and report.problems
+    assert "photo.jpg" in report.problems[0].message
+
+
+# ------------------------------------------------------------------------- load: all rows or none
+
+def test_a_load_stores_every_row_with_its_provenance(root):
+    content = (FILES / "title_and_notes.csv").read_bytes()
+    session, mapping = staged(root, "title_and_notes.csv", content)
+    before = version(root)
+    report = session.load(mapping, upload.DatasetInfo(name="austria_mz", title="Mikrozensus", producer="Statistik Austria",
+                                                      producer_type="official", licence="CC BY 4.0"))
+    assert (report.status, report.rows_loaded) == ("loaded", 4)
+    row = root.execute("SELECT kind, title, producer, producer_type, file_name, sha256, row_count, detection, mapping, "
+                       "loaded_at FROM datasets WHERE name = 'austria_mz'").fetchall()[0]
+    assert row[:7] == ("uploaded", "Mikrozensus", "Statistik Austria", "official", "title_and_notes.csv",
+                       hashlib.sha256(content).hexdigest(), 4)
+    detection, used = json.loads(row[7]), json.loads(row[8])
+    assert (detection["encoding"], detection["header_row"], detection["delimiter"]) == ("cp1252", 4, ";")
+    assert used["indicator"] == "work.employment_rate" and used["group_labels"]["Ausländer"] == "non_nationals"
+    assert row[9] is not None
+    stored = dict(root.execute("SELECT geo || ' ' || \"group\", value FROM observations WHERE dataset = 'austria_mz'").fetchall())
+    assert stored == {"AUT nationals": 76.4, "AUT non_nationals": 67.9, "DEU nationals": 80.7, "DEU non_nationals": 68.8}
+    assert version(root) == before + 1
+    gaps = queries.fetch_gaps(root.cursor(), "work.employment_rate", geos=["AUT"], year=2022, dataset="austria_mz")
+    assert gaps.squeeze()["disadvantage"] == pytest.approx(8.5)
+
+
+def test_a_rejected_file_stores_nothing(root):
+    before = snapshot(root)
+    session, mapping = staged(root, "problem_value_not_a_number.csv")
+    report = session.load(mapping, upload.DatasetInfo(name="broken"))
+    assert report.status == "rejected" and report.rows_loaded == 0
+    assert snapshot(root) == before
+
+
+def test_the_usable_rows_can_be_loaded_when_the_user_leaves_the_rejected_rows_out(root):
+    session, mapping = staged(root, "problem_value_not_a_number.csv")
+    report = session.load(mapping, upload.DatasetInfo(name="partly"), allow_rejected=True)
+    assert (report.status, report.rows_loaded, report.rows_rejected) == ("loaded", 1, 3)
+    assert root.execute("SELECT geo, value FROM observations WHERE dataset = 'partly'").fetchall() == [("DEU", 79.1)]
+
+
+def test_a_load_that_fails_inside_its_transaction_leaves_every_dataset_as_it_was(root):
+    # 84 000 observations; the database is then given too little memory to write them, so the
+    # transaction fails after it has begun inserting: it is rolled back, nothing of it stays.
+    lines = ["geo,year,sex,group,value"] + [f"{code},{year},{sex},{group},{(year % 50) + 20}.5"
+                                             for code in sorted(c.alpha_3 for c in __import__("pycountry").countries)[:200]
+                                             for year in range(1990, 2025) for sex in "TFM"
+                                             for group in ("nationals", "non_nationals", "native_born", "foreign_born")]
+    session, mapping = staged(root, "large.csv", ("\n".join(lines) + "\n").encode())
+    report = session.validate(mapping)
+    assert report.status == "valid" and report.rows_usable == 84_000
+    before = snapshot(root)
+    root.execute("SET memory_limit = '2MB'")
+    try:
+        with pytest.raises(store.LoadError, match="nothing was stored"):
+            store.commit_staged_upload(session.cursor, {"name": "large", "source": "Source: test", "licence": ""})
+    finally:
+        root.execute("RESET memory_limit")
+    assert snapshot(root) == before  # no observation, no datasets row, the same data version
+    assert store.commit_staged_upload(session.cursor, {"name": "large", "source": "Source: test", "licence": ""}) == 84_000
+
+
+def test_a_name_that_exists_is_refused_unless_replaced(root):
+    session, mapping = staged(root, "wide_years.csv")
+    session.load(mapping, upload.DatasetInfo(name="wide"))
+    again, mapping = staged(root, "group_columns.csv")
+    with pytest.raises(store.UploadConflictError):
+        again.load(mapping, upload.DatasetInfo(name="wide"))
+    with pytest.raises(upload.UploadError):
+        again.load(mapping, upload.DatasetInfo(name="LFSA_ERGAN"), replace=True)  # embedded data are not replaced
+    report = again.load(mapping, upload.DatasetInfo(name="wide"), replace=True)
+    assert report.rows_loaded == 6
+    assert root.execute("SELECT count(*), count(DISTINCT geo) FROM observations WHERE dataset = 'wide'").fetchall() == [(6, 3)]
+
+
+# ---------------------------------------------------------------------- dataset manager actions
+
+def test_rename_and_delete_a_dataset(root):
+    session, mapping = staged(root, "wide_years.csv")
+    session.load(mapping, upload.DatasetInfo(name="wide"))
+    start = version(root)
+    store.rename_dataset(root, "wide", "wide_2023")
+    assert root.execute("SELECT count(*) FROM observations WHERE dataset = 'wide_2023'").fetchall()[0][0] == 16
+    assert root.execute("SELECT count(*) FROM datasets WHERE name = 'wide'").fetchall()[0][0] == 0
+    with pytest.raises(ValueError):
+        store.rename_dataset(root, "wide_2023", "LFSA_ERGAN")
+    with pytest.raises(ValueError):
+        store.delete_dataset(root, "LFSA_ERGAN")
+    assert store.delete_dataset(root, "wide_2023") == 16
+    assert root.execute("SELECT count(*) FROM observations WHERE dataset = 'wide_2023'").fetchall()[0][0] == 0
+    assert version(root) == start + 2
+
+
+def test_uploads_survive_a_restart(built_database, tmp_path):
+    import shutil
+
+    path = tmp_path / "restart.duckdb"
+    shutil.copy(built_database, path)
+    connection = store.open_database(path)
+    session, mapping = staged(connection, "group_columns.csv")
+    session.load(mapping, upload.DatasetInfo(name="kept", producer_type="civil_society"))
+    connection.close()
+    reopened = store.open_database(path)
+    try:
+        store.ensure_embedded_data(reopened)
+        datasets = store.fetch_uploaded_datasets(reopened)
+        assert list(datasets["name"]) == ["kept"] and list(datasets["producer_type"]) == ["civil_society"]
+        assert int(datasets["observations"].iloc[0]) == 6
+    finally:
+        reopened.close()
+
+
+# ------------------------------------------------------------------------ two sessions at once
+
+def test_two_sessions_staging_at_once_never_see_each_other_s_unfinished_work(root):
+    a, mapping_a = staged(root, "wide_years.csv")
+    b, mapping_b = staged(root, "problem_unknown_country.csv")
+    report_a, report_b = a.validate(mapping_a), b.validate(mapping_b)
+    assert (report_a.rows_read, report_b.rows_read) == (16, 3)  # same TEMP table names, each its own rows
+    assert a.cursor.execute("SELECT count(*) FROM upload_staged").fetchall()[0][0] == 16
+    assert b.cursor.execute("SELECT count(*) FROM upload_staged").fetchall()[0][0] == 3
+    with pytest.raises(duckdb.CatalogException):
+        root.cursor().execute("SELECT count(*) FROM upload_staged")  # a third session sees no staging at all
+    assert root.execute("SELECT count(*) FROM observations WHERE dataset LIKE 'session%'").fetchall()[0][0] == 0
+    results = {}
+
+    def load(name, session, mapping):
+        results[name] = session.load(mapping, upload.DatasetInfo(name=name), allow_rejected=True)
+
+    threads = [threading.Thread(target=load, args=("session_a", a, mapping_a)),
+               threading.Thread(target=load, args=("session_b", b, mapping_b))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (results["session_a"].rows_loaded, results["session_b"].rows_loaded) == (16, 1)
+    counts = dict(root.execute("SELECT dataset, count(*) FROM observations WHERE dataset LIKE 'session%' GROUP BY ALL").fetchall())
+    assert counts == {"session_a": 16, "session_b": 1}
+
+
+def test_an_open_load_transaction_is_invisible_to_other_sessions(root):
+    session, mapping = staged(root, "wide_years.csv")
+    session.validate(mapping)
+    other = root.cursor()
+    session.cursor.execute("BEGIN TRANSACTION")
+    session.cursor.execute("INSERT INTO observations SELECT 'work.employment_rate', 'half_done', 'DEU', 'national', 2020, "
+                           "'T', 'TOTAL', 'nationals', 'percent', 1, '', NULL, NULL, NULL, NULL, '', ''")
+    assert other.execute("SELECT count(*) FROM observations WHERE dataset = 'half_done'").fetchall()[0][0] == 0
+    session.cursor.execute("ROLLBACK")
+    assert other.execute("SELECT count(*) FROM observations WHERE dataset = 'half_done'").fetchall()[0][0] == 0
+
+
+# --------------------------------------------------------------- indicators defined at upload
+
+def test_an_indicator_defined_at_upload_is_stored_and_gives_gaps(root):
+    content = ("district;year;group;share\n01;2023;nationals;12,5\n01;2023;non_nationals;31,0\n"
+               "02;2023;nationals;10,0\n02;2023;non_nationals;22,0\n").encode()
+    new = {"title": "Households without a regular GP", "unit": "percent", "polarity": "lower_is_better", "right": "health",
+           "attribute": "accessibility_of_health_services", "type": "outcome", "source_type": "perception_survey",
+           "producer_type": "civil_society"}
+    session, mapping = staged(root, "gp.csv", content, indicator=None, new_indicator=new, place_level="local")
+    report = session.load(mapping, upload.DatasetInfo(name="gp_survey", producer="Migrant health NGO", producer_type="civil_society"))
+    assert report.status == "loaded" and report.rows_loaded == 4
+    code = report.mapping["indicator"]
+    assert code == "health.households_without_a_regular_gp"
+    definition = queries.fetch_indicator(root, code)
+    assert (definition["polarity"], definition["unit"], definition["producers"]) == ("lower_is_better", "percent", ["civil_society"])
+    gaps = queries.fetch_gaps(root.cursor(), code, year=2023).set_index("geo")
+    assert gaps.loc["01", "disadvantage"] == pytest.approx(18.5) and gaps.loc["02", "geo_level"] == "local"
+    store.delete_dataset(root, "gp_survey")
+    assert root.execute("SELECT count(*) FROM custom_indicators").fetchall()[0][0] == 0  # nothing else uses it
+
+
+def test_a_new_indicator_must_be_complete(root):
+    with pytest.raises(upload.UploadError, match="right"):
+        upload.build_custom_indicator({"title": "Something measured", "unit": "percent", "polarity": "higher_is_better"})
+    with pytest.raises(upload.UploadError, match="attribute"):
+        upload.build_custom_indicator({"title": "Something measured", "unit": "percent", "polarity": "higher_is_better",
+                                       "right": "work", "attribute": "child_health"})
+
+
+# ---------------------------------------------------------------- uncertainty into the gaps
+
+def test_standard_errors_from_a_heat_plus_file_give_confidence_intervals_of_the_gap(root, capsys, tmp_path):
+    session, mapping = staged(root, "heat_plus.csv", indicator="health.unmet_need_for_medical_care")
+    assert session.load(mapping, upload.DatasetInfo(name="heat")).rows_loaded == 4
+    gaps = queries.fetch_gaps(root.cursor(), "health.unmet_need_for_medical_care", dataset="heat").set_index("geo")
+    germany = gaps.loc["DEU"]
+    assert germany["difference"] == pytest.approx(2.2)
+    assert germany["difference_se"] == pytest.approx(math.sqrt(0.3 ** 2 + 0.6 ** 2))
+    assert germany["difference_ci_lower"] == pytest.approx(2.2 - 1.959964 * math.sqrt(0.45), abs=1e-4)
+    log_se = math.sqrt((0.6 / 4.3) ** 2 + (0.3 / 2.1) ** 2)
+    assert germany["ratio_ci_upper"] == pytest.approx(4.3 / 2.1 * math.exp(1.959964 * log_se), rel=1e-4)
+
+
+# ------------------------------------------------------------------------------ command line
+
+def test_cli_read_prints_tidy_observations_and_the_detection(capsys):
+    status = main(["read", str(FILES / "title_and_notes.csv"), "--indicator", "work.employment_rate", "--format", "json"])
+    output = capsys.readouterr()
+    rows = json.loads(output.out)
+    assert status == 0
+    assert {(r["geo"], r["group"], r["value"]) for r in rows} == {("AUT", "nationals", 76.4), ("AUT", "non_nationals", 67.9),
+                                                                  ("DEU", "nationals", 80.7), ("DEU", "non_nationals", 68.8)}
+    assert {"indicator", "geo", "geo_level", "period", "sex", "age", "group", "unit", "value", "flags"} <= set(rows[0])
+    assert "header row 4" in output.err and "encoding cp1252" in output.err
+
+
+def test_cli_read_takes_columns_group_labels_and_group_columns(capsys):
+    status = main(["read", str(FILES / "group_columns.csv"), "--indicator", "work.employment_rate", "--group-column",
+                   "nationals=nationals", "--group-column", "non_nationals=non_nationals", "--format", "json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert {(r["geo"], r["group"], r["value"]) for r in rows if r["value"] is not None} == {
+        ("AUT", "nationals", 77.5), ("AUT", "non_nationals", 68.1), ("BEL", "nationals", 68.0), ("BEL", "non_nationals", 56.3),
+        ("CZE", "nationals", 75.9)}
+    status = main(["read", str(FILES / "problem_dimensions_mixed.csv"), "--indicator", "work.employment_rate",
+                   "--group-label", "Foreign-born=non_nationals", "--group-label", "born abroad=non_nationals",
+                   "--column", "geo=geo", "--format", "json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert status == 0 and {r["group"] for r in rows} == {"nationals", "non_nationals"}
+    status = main(["read", str(FILES / "problem_dimensions_mixed.csv"), "--indicator", "work.employment_rate"])
+    assert status == 2 and "compared with no native_born" in capsys.readouterr().err
+
+
+def test_cli_load_reports_json_and_stores_all_or_nothing(built_database, tmp_path, capsys):
+    import shutil
+
+    path = tmp_path / "cli.duckdb"
+    shutil.copy(built_database, path)
+    status = main(["load", str(FILES / "problem_year_out_of_range.csv"), "--indicator", "work.employment_rate", "--db", str(path)])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 2 and report["status"] == "rejected" and report["rows_loaded"] == 0
+    assert [(p["row"], p["column"], p["value"]) for p in report["problems"]] == [(3, "year", "2202"), (4, "year", "1850"),
+                                                                                 (5, "year", "2022/23")]
+    status = main(["load", str(FILES / "wide_years.csv"), "--indicator", "work.employment_rate", "--dataset", "wide",
+                   "--producer-type", "civil_society", "--db", str(path)])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0 and (report["status"], report["dataset"], report["rows_read"], report["rows_loaded"]) == ("loaded", "wide", 16, 16)
+    assert report["detected"]["layout"] == "wide"
+    assert main(["datasets", "--db", str(path)]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(d["name"], d["producer_type"], d["observations"]) for d in listed] == [("wide", "civil_society", 16)]
+    assert main(["gaps", "--indicator", "work.employment_rate", "--dataset", "wide", "--geo", "DEU", "--db", str(path)]) == 0
+    gaps = json.loads(capsys.readouterr().out)
+    assert [(g["year"], g["reference_value"], g["value"]) for g in gaps] == [(2021, 80.0, 65.3)]  # 2022: non-nationals ':'
+    assert main(["delete", "wide", "--db", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["delete", "wide", "--db", str(path)]) == 2
+    assert "no dataset named 'wide'" in capsys.readouterr().err
+
+
+def test_cli_gaps_of_an_uploaded_dataset_add_the_uncertainty_columns(built_database, tmp_path, capsys):
+    import shutil
+
+    path = tmp_path / "heat.duckdb"
+    shutil.copy(built_database, path)
+    assert main(["load", str(FILES / "heat_plus.csv"), "--indicator", "health.unmet_need_for_medical_care", "--dataset", "heat",
+                 "--db", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["gaps", "--indicator", "health.unmet_need_for_medical_care", "--dataset", "heat", "--db", str(path)]) == 0
+    rows = {row["geo"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["DEU"]["difference_se"] == pytest.approx(0.6708, abs=1e-4)
+    assert {"difference_ci_lower", "difference_ci_upper", "ratio_ci_lower", "ratio_ci_upper"} <= set(rows["ESP"])

@@ -1,0 +1,222 @@
+"""The upload flow as an analyst meets it (Streamlit AppTest through app.py): choose a file, read the
+report, correct, load; a rejected file names row and column and leaves the database unchanged; the
+dataset manager renames and deletes. Each test has its own database file (conftest.app_database)."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+CITY_SURVEY = ("place;year;citizenship;share_with_a_doctor\n"
+               "Germany;2023;Nationaux;81,5\n"
+               "Germany;2023;Ausländer;64,0\n"
+               "France;2023;Nationaux;77,0\n"
+               "France;2023;Ausländer;70,5\n").encode("utf-8")
+
+#: Row 4 of this file has a value that is not a number, row 5 a place nobody knows.
+BROKEN = ("geo,year,group,value\n"
+          "DE,2022,nationals,79.1\n"
+          "DE,2022,non_nationals,64.0\n"
+          "FR,2022,nationals,sixty\n"
+          "Atlantis,2022,non_nationals,58.2\n").encode("utf-8")
+
+
+def open_upload_page(app_database) -> AppTest:
+    import streamlit as st
+
+    st.cache_resource.clear()  # a new database file: no connection cached from another test
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("pages/upload.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def stored(path) -> tuple[list, list, int]:
+    """(datasets rows, uploaded observations, total observations) read straight from the database file."""
+    connection = duckdb.connect(str(path))  # the same configuration as the app's own connection, if still open
+    try:
+        datasets = connection.execute("SELECT name, kind FROM datasets ORDER BY name").fetchall()
+        uploaded = connection.execute("SELECT dataset, geo, \"group\", value FROM observations WHERE dataset IN "
+                                      "(SELECT name FROM datasets WHERE kind = 'uploaded') ORDER BY geo, \"group\"").fetchall()
+        total = connection.execute("SELECT count(*) FROM observations").fetchall()[0][0]
+        return datasets, uploaded, total
+    finally:
+        connection.close()
+
+
+def close_app(app: AppTest) -> None:
+    """Release the app's database file (its cached root connection) so the test can read it."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+
+
+def test_the_whole_upload_flow_loads_a_semicolon_decimal_comma_file_with_french_and_german_labels(app_database):
+    app = open_upload_page(app_database)
+    assert app.title[0].value == "Upload your data"
+    app.file_uploader[0].set_value(("city.csv", CITY_SURVEY, "text/csv")).run()
+    assert not app.exception, app.exception
+    # detection: semicolon, decimal comma, shown and correctable
+    assert widget(app, "selectbox", "fmt_delimiter_").value == ";"
+    assert widget(app, "selectbox", "fmt_decimal_").value == ","
+    # mapping guesses: place, year, group (labels in French and German), value
+    roles = {w.key.split("_")[1]: w.value for w in app.selectbox if (w.key or "").startswith("role_")}
+    assert roles["geo"] == "place" and roles["period"] == "year" and roles["group"] == "citizenship"
+    assert roles["value"] == "share_with_a_doctor"
+    # no indicator yet: nothing can be loaded
+    load = next(b for b in app.button if b.label == "Load the dataset")
+    assert load.disabled
+    indicator = widget(app, "selectbox", "indicator_")
+    indicator.set_value("health.unmet_need_for_medical_care").run()
+    assert not app.exception, app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Rows read"] == "4" and metrics["Usable"] == "4" and metrics["Rejected"] == "0"
+    widget(app, "text_input", "dataset_name_").set_value("city_survey_2023").run()
+    next(b for b in app.button if b.label == "Load the dataset").click().run()
+    assert not app.exception, app.exception
+    assert any("Loaded 'city_survey_2023': 4 observations" in s.value for s in app.success)
+    close_app(app)
+    datasets, uploaded, _ = stored(app_database)
+    assert ("city_survey_2023", "uploaded") in datasets
+    assert [(geo, group, value) for _, geo, group, value in uploaded] == [
+        ("DEU", "nationals", 81.5), ("DEU", "non_nationals", 64.0), ("FRA", "nationals", 77.0), ("FRA", "non_nationals", 70.5)]
+
+
+def test_a_rejected_file_names_row_and_column_and_leaves_the_database_unchanged(app_database):
+    before = stored(app_database)
+    app = open_upload_page(app_database)
+    app.file_uploader[0].set_value(("broken.csv", BROKEN, "text/csv")).run()
+    indicator = widget(app, "selectbox", "indicator_")
+    indicator.set_value("work.employment_rate").run()
+    assert not app.exception, app.exception
+    problems = next(d.value for d in app.dataframe if "What is wrong and what to do" in d.value.columns)
+    by_row = {int(r["Row"]): r for r in problems.to_dict("records")}
+    assert by_row[4]["Column"] == "value" and by_row[4]["Value"] == "sixty"
+    assert "not a number" in by_row[4]["What is wrong and what to do"]
+    assert by_row[5]["Column"] == "geo" and by_row[5]["Value"] == "Atlantis"
+    assert "unknown country" in by_row[5]["What is wrong and what to do"]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Rows read"] == "4" and metrics["Rejected"] == "2" and metrics["Usable"] == "2"
+    load = next(b for b in app.button if b.label == "Load the dataset")
+    assert load.disabled  # rejected: nothing can be stored unless the user leaves the bad rows out
+    close_app(app)
+    assert stored(app_database) == before
+
+
+def widget(app: AppTest, kind: str, prefix: str):
+    """The page's widget of this kind whose key starts with prefix (keys end with the file's token)."""
+    return next(w for w in getattr(app, kind) if (w.key or "").startswith(prefix))
+
+
+def load_into(path, file_name: str, indicator: str, name: str, **changes) -> None:
+    """Load one of tests/files into the database file as an uploaded dataset (core only)."""
+    from core import store, upload
+
+    files = ROOT / "tests" / "files"
+    connection = store.open_database(path)
+    try:
+        codes = store.fetch_boundary_codes(connection)
+        session = upload.UploadSession(connection.cursor(), (files / file_name).read_bytes(), file_name)
+        mapping = session.guess_mapping(set().union(*codes.values()) if codes else None)
+        mapping.indicator = indicator
+        for key, value in changes.items():
+            setattr(mapping, key, value)
+        report = session.load(mapping, upload.DatasetInfo(name=name, producer="City of Example", producer_type="civil_society",
+                                                          source="Source: City of Example, labour survey"), boundary_codes=codes)
+        assert report.status == "loaded", report.problems[:3]
+    finally:
+        connection.close()
+
+
+def store_nuts_boundaries(path) -> None:
+    from core import boundaries, store
+
+    content = (ROOT.parent / "shared" / "data" / "boundaries" / "nuts-2021" / "NUTS_RG_20M_2021_4326_LEVL_2.geojson").read_bytes()
+    geojson, used = boundaries.read_uploaded_boundaries(content, "NUTS_RG_20M_2021_4326_LEVL_2.geojson")
+    connection = store.open_database(path)
+    try:
+        assert store.save_boundaries(connection, "nuts2", "NUTS_RG_20M_2021_4326_LEVL_2.geojson", "x", used, geojson) == 333
+    finally:
+        connection.close()
+
+
+def test_explore_at_the_local_level_maps_and_ranks_uploaded_units(app_database):
+    import streamlit as st
+
+    store_nuts_boundaries(app_database)
+    load_into(app_database, "local_nuts2.csv", "work.employment_rate", "regions_2022")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in {"right": "work", "indicator": "work.employment_rate", "level": "local", "year": "2022"}.items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, app.exception
+    assert app.subheader[0].value == "Employment rate of people aged 15-64"
+    table = next(d.value for d in app.dataframe if "Code" in d.value.columns)
+    by_code = table.set_index("Code")
+    assert sorted(by_code.index) == ["AT13", "DE21", "DE30", "FR10"]
+    assert by_code.loc["DE30", "Place"] == "Berlin"  # the name comes from the uploaded boundaries
+    assert by_code.loc["DE30", "Disadvantage (pp)"] == pytest.approx(17.3)
+    assert list(table["Code"])[0] == "DE30"  # ranked by disadvantage: Berlin's 17.3 pp first
+    assert any("Ranking of 4 local units" in m.value for m in app.markdown)
+    assert any("Boundaries: 'nuts2' (uploaded)" in c.value for c in app.caption)
+    assert any("(uploaded; civil society)" in c.value for c in app.caption)
+    assert len(app.get("plotly_chart")) == 2  # the map and the ranking
+
+
+def test_explore_at_the_local_level_without_uploads_keeps_the_plain_message(app_database):
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["level"] = "local"
+    app.run()
+    assert not app.exception, app.exception
+    assert any("come from files you upload" in i.value for i in app.info)
+    assert not app.get("plotly_chart")
+
+
+def test_the_dataset_manager_lists_renames_and_deletes_an_upload(app_database):
+    import streamlit as st
+
+    load_into(app_database, "wide_years.csv", "work.employment_rate", "wide_survey")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("pages/datasets.py").run()
+    assert not app.exception, app.exception
+    listed = app.dataframe[0].value
+    row = listed.set_index("Dataset").loc["wide_survey"]
+    assert (row["Official or civil society"], row["Observations"], row["Years"]) == ("Civil society", 16, "2019-2022")
+    widget(app, "text_input", "rename_").set_value("wide_2019_2022").run()
+    next(b for b in app.button if b.label == "Rename").click().run()
+    assert not app.exception, app.exception
+    assert list(app.dataframe[0].value["Dataset"]) == ["wide_2019_2022"]
+    widget(app, "checkbox", "delete_sure_").check().run()
+    next(b for b in app.button if b.label == "Delete").click().run()
+    assert not app.exception, app.exception
+    assert any("No uploaded dataset yet" in i.value for i in app.info)
+    close_app(app)
+    assert stored(app_database)[1] == []
+
+
+def test_an_uploaded_dataset_appears_on_the_sources_page_marked_as_uploaded(app_database):
+    import streamlit as st
+
+    load_into(app_database, "group_columns.csv", "work.employment_rate", "city_groups")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("pages/sources.py").run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value.set_index("Dataset")
+    assert table.loc["city_groups", "Kind"] == "uploaded"
+    assert table.loc["city_groups", "Official or civil society"] == "civil_society"
