@@ -782,6 +782,8 @@ def header_names(rows: list[list[str]], header_index: int, header_rows: int) -> 
     """
     width = max((len(r) for r in rows), default=0)
     upper = (rows[header_index] + [""] * width)[:width]
+    if header_rows == 2 and header_index + 1 >= len(rows):
+        header_rows = 1  # nothing below the header: one header row it is
     if header_rows == 1:
         last = max(_non_empty(upper), default=-1)
         widest = max((max(_non_empty(r), default=-1) for r in rows[header_index + 1:]), default=-1)
@@ -985,7 +987,7 @@ def _detect_table(fmt: FileFormat, numbered: list[tuple[int, list[str]]], total:
         index, count = find_header(rows[:_HEAD_LINES])
         if "header_rows" in overrides:
             count = int(overrides["header_rows"])
-    count = max(1, min(2, count))
+    count = max(1, min(2, count)) if index + 1 < len(rows) else 1
     fmt.header_row, fmt.header_rows = numbered[index][0], count
     if fmt.header_row > 1:
         fmt.notes.append(f"{fmt.header_row - 1} line(s) above the header left out (title, source, metadata or blank lines)")
