@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument("--dataset", default=None, help="only this dataset")
     gaps.add_argument("--format", choices=["json", "csv"], default="json")
 
-    capacity = commands.add_parser("capacity", help="print scores of both groups as % of what the country's GDP per capita allows")
+    capacity = commands.add_parser("capacity", help="print scores of both groups as %% of what the country's GDP per capita allows")
     _add_db(capacity)
     capacity.add_argument("--indicator", required=True, help="an outcome indicator's catalogue code, e.g. work.employment_rate")
     capacity.add_argument("--geo", action="append", default=[], help="place: any common code or name; repeatable")
@@ -252,6 +252,36 @@ CAPACITY_OUTPUT_COLUMNS = [
 ]
 
 
+def _shorten(text: str, limit: int = 60) -> str:
+    """Echo user text in an error line without flooding the terminal."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
+
+
+def _check_place_year_group(connection, arguments) -> tuple[list[str], int | str]:
+    """Resolve --geo (any common code or name), --year (a year or 'latest') and --group.
+
+    Returns (geo codes, year as int or 'latest'); raises ArgumentError naming the bad value.
+    """
+    from core import geo, vocabulary
+
+    geos = []
+    for text in arguments.geo:
+        code = geo.resolve_geo_code(text) if len(text) <= 200 else None
+        known = connection.execute("SELECT count(*) FROM observations WHERE geo = ?", [text]).fetchone()[0]
+        if code is None and not known:
+            raise ArgumentError(f"unknown place {_shorten(text)!r}; use an ISO code (DEU, DE), a name (Germany) "
+                                "or an aggregate (EU27_2020)")
+        geos.append(code or text)
+    year = arguments.year
+    if year != "latest":
+        if not (year.isascii() and year.isdigit() and 1900 <= int(year) <= 2100):
+            raise ArgumentError(f"--year must be a year between 1900 and 2100 (e.g. 2023) or 'latest', not {_shorten(year)!r}")
+        year = int(year)
+    if arguments.group and arguments.group not in vocabulary.POPULATION_GROUPS:
+        raise ArgumentError(f"unknown group {_shorten(arguments.group)!r}; use one of {sorted(vocabulary.POPULATION_GROUPS)}")
+    return geos, year
+
+
 def _run_capacity(connection, arguments) -> pd.DataFrame:
     """Rows of `capacity`: one per place (and sex when the source has no total), CAPACITY_OUTPUT_COLUMNS."""
     from core import capacity, compare, geo, queries, vocabulary
@@ -259,24 +289,11 @@ def _run_capacity(connection, arguments) -> pd.DataFrame:
     try:
         entry = queries.fetch_indicator(connection, arguments.indicator)
     except KeyError:
-        raise ArgumentError(f"unknown indicator {arguments.indicator!r}; list them with 'python -m core catalogue'")
+        raise ArgumentError(f"unknown indicator {_shorten(arguments.indicator)!r}; list them with 'python -m core catalogue'")
     if entry.get("type") != "outcome" or entry.get("context"):
         raise ArgumentError(f"{arguments.indicator} is a {entry.get('type')} indicator; the frontier scores outcome indicators "
                             "that compare migrants with their reference group")
-    geos = []
-    for text in arguments.geo:
-        code = geo.resolve_geo_code(text)
-        known = connection.execute("SELECT count(*) FROM observations WHERE geo = ?", [text]).fetchone()[0]
-        if code is None and not known:
-            raise ArgumentError(f"unknown place {text!r}; use an ISO code (DEU, DE), a name (Germany) or an aggregate (EU27_2020)")
-        geos.append(code or text)
-    year = arguments.year
-    if year != "latest":
-        if not year.isdigit():
-            raise ArgumentError(f"--year must be a year (e.g. 2023) or 'latest', not {year!r}")
-        year = int(year)
-    if arguments.group and arguments.group not in vocabulary.POPULATION_GROUPS:
-        raise ArgumentError(f"unknown group {arguments.group!r}; use one of {sorted(vocabulary.POPULATION_GROUPS)}")
+    geos, year = _check_place_year_group(connection, arguments)
     observations = queries.fetch_observations(connection, arguments.indicator)
     places = geos or sorted(observations["geo"].unique())
     breakdown = compare.choose_breakdown(observations, places) if not observations.empty else None
@@ -312,6 +329,10 @@ def _catalogue_records(connection) -> list[dict]:
 def _print_table(records: list[dict] | pd.DataFrame, output_format: str) -> None:
     frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame(records)
     if output_format == "csv":
+        # Lists as 'a; b', mappings as JSON: no Python syntax in spreadsheet cells.
+        frame = frame.apply(lambda column: column.map(
+            lambda value: "; ".join(map(str, value)) if isinstance(value, (list, tuple))
+            else json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value))
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
         sys.stdout.write(buffer.getvalue())
@@ -323,10 +344,18 @@ def run(argv: list[str]) -> int:
     """Run one command; returns the exit status (0 ok, 2 bad arguments or rejected input)."""
     from core import geo, queries, store, vocabulary
 
+    import duckdb
+
     arguments = build_parser().parse_args(argv)
     if arguments.command == "read":
         return _run_read(arguments)
-    connection = store.open_database(arguments.db)
+    try:
+        connection = store.open_database(arguments.db)
+    except (duckdb.Error, OSError) as error:
+        reason = str(error).splitlines()[0]
+        advice = ("another program holds it (the app?): give this command its own --db PATH"
+                  if "lock" in reason.lower() else "give --db a writable file path")
+        raise ArgumentError(f"cannot open the database {arguments.db or store.default_db_path()}: {_shorten(reason, 160)}; {advice}")
     try:
         store.ensure_embedded_data(connection)
         if arguments.command == "build":
@@ -341,26 +370,16 @@ def run(argv: list[str]) -> int:
             try:
                 queries.fetch_indicator(connection, arguments.indicator)
             except KeyError:
-                raise ArgumentError(f"unknown indicator {arguments.indicator!r}; list them with 'python -m core catalogue'")
-            geos = []
-            for text in arguments.geo:
-                code = geo.resolve_geo_code(text)
-                known = connection.execute("SELECT count(*) FROM observations WHERE geo = ?", [text]).fetchone()[0]
-                if code is None and not known:
-                    raise ArgumentError(f"unknown place {text!r}; use an ISO code (DEU, DE), a name (Germany) or an aggregate (EU27_2020)")
-                geos.append(code or text)
-            year = arguments.year
-            if year != "latest":
-                if not year.isdigit():
-                    raise ArgumentError(f"--year must be a year (e.g. 2023) or 'latest', not {year!r}")
-                year = int(year)
-            if arguments.group and arguments.group not in vocabulary.POPULATION_GROUPS:
-                raise ArgumentError(f"unknown group {arguments.group!r}; use one of {sorted(vocabulary.POPULATION_GROUPS)}")
+                raise ArgumentError(f"unknown indicator {_shorten(arguments.indicator)!r}; list them with 'python -m core catalogue'")
+            geos, year = _check_place_year_group(connection, arguments)
             gaps = queries.fetch_gaps(connection, arguments.indicator, geos=geos or None, year=year, sex=arguments.sex,
                                       group=arguments.group, age=arguments.age, dataset=arguments.dataset)
             if not gaps["difference_se"].notna().any():
                 gaps = gaps.drop(columns=["difference_se", "difference_ci_lower", "difference_ci_upper",
                                           "ratio_ci_lower", "ratio_ci_upper"])
+            if gaps.empty:
+                print("note: no gap for this selection (no place has values for both groups; try another year, sex, "
+                      "age band or group)", file=sys.stderr)
             _print_table(gaps, arguments.format)
             return 0
         if arguments.command == "capacity":

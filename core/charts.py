@@ -28,7 +28,7 @@ FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=14)
 
 #: Map views: centre and zoom for each view (MapLibre zoom levels).
 MAP_VIEWS: dict[str, dict] = {
-    "world": {"center": {"lat": 22, "lon": 12}, "zoom": 0.72},
+    "world": {"center": {"lat": 20, "lon": 8}, "zoom": 0.62},
     "europe": {"center": {"lat": 54, "lon": 15}, "zoom": 2.45},
 }
 EUROPE_BOX = (-32.0, 25.0, 60.0, 72.0)  # lon_min, lat_min, lon_max, lat_max
@@ -233,7 +233,8 @@ def build_dumbbell(
     aggregates = gaps.loc[gaps["geo_level"] == "regional"].sort_values("disadvantage", ascending=True)
     ordered = pd.concat([aggregates, countries], ignore_index=True)
     labels = [
-        (f"▸ {row.geo_name}" if row.geo_level == "regional" else row.geo_name) + (" (u)" if row.low_reliability else "")
+        ("▸ " if row.geo_level == "regional" else "") + ("▶ " if row.geo == highlight else "") + row.geo_name
+        + (" (u)" if row.low_reliability else "")
         for row in ordered.itertuples(index=False)
     ]
     ordered = ordered.assign(label=labels)
@@ -253,12 +254,6 @@ def build_dumbbell(
                                 marker=dict(color=GROUP_COLOUR, size=11, opacity=opacity,
                                             line=dict(color=GROUP_COLOUR, width=np.where(ordered["low_reliability"], 2, 0))),
                                 text=ordered["hover"], hovertemplate="%{text}<extra></extra>"))
-    if highlight is not None and highlight in set(ordered["geo"]):
-        label = ordered.loc[ordered["geo"] == highlight, "label"].iloc[0]
-        figure.add_hrect(y0=label, y1=label, line_width=0)
-        figure.add_annotation(x=0, xref="paper", xanchor="right", y=label, text="◀", showarrow=False,
-                              font=dict(color="#000", size=16))
-        figure.update_yaxes(tickfont=dict(size=13))
     if not aggregates.empty:
         figure.add_hline(y=len(aggregates) - 0.5, line_dash="dot", line_color="#999999")
     figure.update_layout(

@@ -146,7 +146,7 @@ def _measure(pairs: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFram
         raise ValueError(f"unknown polarity {set(polarity_of_row.unique()) - set(vocabulary.POLARITIES)}")
     difference = (m - n).round(10)  # 79.7 - 65.8 is -13.900000000000006 in binary floating point
     nonzero = n != 0
-    ratio = (m / n).where(nonzero)
+    ratio = (m / n).where(nonzero).round(10)
     out = pd.DataFrame({
         "indicator": pairs["indicator"], "dataset": pairs["dataset"], "geo": pairs["geo"],
         "geo_level": pairs["geo_level"], "year": pairs["period"].astype(int), "sex": pairs["sex"],

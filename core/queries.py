@@ -132,29 +132,43 @@ def fetch_data_summary(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: str) -> dict:
+def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: str, group: str | None = None) -> dict:
     """What can be chosen for one indicator: {years: [int, newest first], sexes: [...], ages: [...],
-    groups: [...], datasets: [...], geo_levels: [...], best_year: int | None}. best_year is the
-    latest year with the widest coverage: the latest year in which the number of places having
-    values for at least two groups reaches 90% of the best year's number."""
+    groups: [...], datasets: [...], geo_levels: [...], best_year: int | None}.
+
+    group: a migrant group; when given, years, sexes and ages are those where that group or its
+    reference group has values (so that no choice offered is empty by construction), and
+    best_year counts places having both. ``groups`` always lists every group of the indicator.
+    best_year is the latest year with the widest coverage: the latest year in which the number
+    of places having values for two groups reaches 90% of the best year's number.
+    """
+    from core.vocabulary import REFERENCE_GROUPS, dimension_of
+
+    pair = [group, REFERENCE_GROUPS.get(dimension_of(group), group)] if group else None
+    groups_row = connection.execute(
+        'SELECT list_sort(list(DISTINCT "group")) FROM observations WHERE indicator = ? AND value IS NOT NULL', [indicator]
+    ).fetchall()
     rows = connection.execute(
         """
         SELECT list_sort(list(DISTINCT period), 'DESC'), list_sort(list(DISTINCT sex)), list_sort(list(DISTINCT age)),
-               list_sort(list(DISTINCT "group")), list_sort(list(DISTINCT dataset)), list_sort(list(DISTINCT geo_level))
-        FROM observations WHERE indicator = ? AND value IS NOT NULL
+               list_sort(list(DISTINCT dataset)), list_sort(list(DISTINCT geo_level))
+        FROM observations WHERE indicator = $indicator AND value IS NOT NULL
+          AND ($pair IS NULL OR list_contains($pair, "group"))
         """,
-        [indicator],
+        {"indicator": indicator, "pair": pair},
     ).fetchall()
-    years, sexes, ages, groups, datasets, levels = rows[0] if rows else ([], [], [], [], [], [])
+    years, sexes, ages, datasets, levels = rows[0] if rows else ([], [], [], [], [])
+    groups = groups_row[0][0] if groups_row else []
     coverage = connection.execute(
         """
-        SELECT period, count(*) AS places FROM (
+        SELECT period, count(DISTINCT geo) AS places FROM (
             SELECT period, geo FROM observations
-            WHERE indicator = ? AND value IS NOT NULL AND "group" <> 'total'
-            GROUP BY period, geo HAVING count(DISTINCT "group") >= 2
+            WHERE indicator = $indicator AND value IS NOT NULL AND "group" <> 'total'
+              AND ($pair IS NULL OR list_contains($pair, "group"))
+            GROUP BY period, geo, sex, age HAVING count(DISTINCT "group") >= 2
         ) GROUP BY period ORDER BY period DESC
         """,
-        [indicator],
+        {"indicator": indicator, "pair": pair},
     ).fetchall()
     widest = max((places for _, places in coverage), default=0)
     # The latest year covering at least 90% of the widest coverage: recent, and nearly as wide.

@@ -28,7 +28,7 @@ gaps = data.load_gaps(indicator.code, selection.group, selection.year, selection
 datasets = data.load_datasets(version)
 
 st.subheader(f"{indicator.title}")
-st.markdown(f"**{group_label}** compared with **{reference_label.lower()}** · {selection.year} · "
+st.markdown(f"**{group_label}** compared with **{state.lower_first(reference_label)}** · {selection.year} · "
             f"{vocabulary.SEXES.get(selection.sex, selection.sex)} · {state.describe_age(selection.age)} · "
             f"{'higher is better' if indicator.polarity == 'higher_is_better' else 'lower is better'}")
 
@@ -53,7 +53,7 @@ if selection.level == "national" and selection.country:
         layout.metric_pair(indicator, chosen.iloc[0], reference_label, group_label)
 elif selection.level == "regional":
     if aggregates.empty:
-        st.info("This source publishes no regional aggregate (such as EU27) for this indicator; its member countries are shown.")
+        st.info("The embedded data hold no regional aggregate (such as EU27) for this indicator; its member countries are shown.")
     else:
         layout.aggregate_summary(indicator, aggregates, reference_label, group_label)
 
@@ -72,8 +72,8 @@ st.plotly_chart(figure, key="gap_map", config={"displaylogo": False})
 
 st.markdown(f"#### Ranking of {len(countries)} countries by disadvantage"
             + (f" — {len(aggregates)} aggregate(s) shown apart, not ranked" if selection.level == "regional" and len(aggregates) else ""))
-st.caption(f"Each line joins {reference_label.lower()} (grey) and {group_label.lower()} (red); the longest lines at the top "
-           "are where migrants are furthest behind.")
+st.caption(f"Each line joins {state.lower_first(reference_label)} (grey) and {state.lower_first(group_label)} (red). "
+           "Sorted by disadvantage: migrants furthest behind at the top, better off than their reference group at the bottom.")
 st.plotly_chart(charts.build_dumbbell(shown, indicator.unit, group_label, reference_label, highlight=highlight),
                 key="ranking", config={"displaylogo": False})
 

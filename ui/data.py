@@ -12,12 +12,35 @@ from core import boundaries, queries, store
 from core.catalogue import Catalogue, load_default_catalogue
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database file cannot be opened (locked by another process, not a DuckDB file, read-only place)."""
+
+
 @st.cache_resource(show_spinner="Preparing the database (first start only)…")
-def get_root_connection():
-    """The process's root DuckDB connection, with the embedded default loaded (built on first run)."""
+def _open_root_connection():
     connection = store.open_database()
     store.ensure_embedded_data(connection)
     return connection
+
+
+def get_root_connection():
+    """The process's root DuckDB connection, with the embedded default loaded (built on first run).
+
+    Raises DatabaseUnavailable with a message saying what to do when the file cannot be opened.
+    """
+    import duckdb
+
+    try:
+        return _open_root_connection()
+    except (duckdb.Error, OSError) as error:
+        path = store.default_db_path()
+        reason = str(error).splitlines()[0]
+        if "lock" in reason.lower():
+            advice = ("another program holds it (a second copy of the app, or `python -m core` without --db). "
+                      "Close it, or start this app with RIGHTSGAP_DB pointing to another file.")
+        else:
+            advice = "set RIGHTSGAP_DB to a writable file path (it is created and filled on first start)."
+        raise DatabaseUnavailable(f"The database {path} cannot be opened: {reason[:200]}. What to do: {advice}") from None
 
 
 def cursor():
@@ -54,9 +77,9 @@ def load_data_summary(version: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def load_indicator_options(indicator: str, version: str) -> dict:
-    """core.queries.fetch_indicator_options, cached per indicator and data version."""
-    return queries.fetch_indicator_options(cursor(), indicator)
+def load_indicator_options(indicator: str, version: str, group: str | None = None) -> dict:
+    """core.queries.fetch_indicator_options, cached per indicator, comparison group and data version."""
+    return queries.fetch_indicator_options(cursor(), indicator, group)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

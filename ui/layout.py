@@ -35,7 +35,10 @@ def gap_table_frame(gaps: pd.DataFrame, indicator: Indicator, sources: dict[str,
         "Flags": gaps["flags"], "Flag meaning": gaps["flags"].map(vocabulary.describe_flags),
         "Source": gaps["dataset"].map(lambda d: sources.get(d, d)),
     })
-    return table.sort_values(f"Disadvantage ({difference_unit})", ascending=False).reset_index(drop=True)
+    # Aggregates (EU27 ...) first and apart, then the countries ranked by disadvantage: never interleaved.
+    table["_aggregate"] = table["Level"] == "regional"
+    table = table.sort_values(["_aggregate", f"Disadvantage ({difference_unit})"], ascending=[False, False])
+    return table.drop(columns="_aggregate").reset_index(drop=True)
 
 
 def render_gap_table(table: pd.DataFrame, key: str) -> None:

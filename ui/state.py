@@ -43,10 +43,15 @@ class Selection:
 describe_age = vocabulary.describe_age
 
 
+def lower_first(text: str) -> str:
+    """'Born in another EU country' -> 'born in another EU country' (acronyms kept)."""
+    return text[:1].lower() + text[1:]
+
+
 def describe_group_pair(group: str) -> str:
-    """'non_nationals' -> 'Non-nationals vs nationals'."""
+    """'non_nationals' -> 'Non-nationals (all foreign citizens) vs nationals'."""
     reference = vocabulary.REFERENCE_GROUPS.get(vocabulary.dimension_of(group), "")
-    return f"{vocabulary.POPULATION_GROUPS[group]} vs {vocabulary.POPULATION_GROUPS.get(reference, reference).lower()}"
+    return f"{vocabulary.POPULATION_GROUPS[group]} vs {lower_first(vocabulary.POPULATION_GROUPS.get(reference, reference))}"
 
 
 def indicators_with_data(version: str) -> dict[str, list[str]]:
@@ -107,7 +112,11 @@ def render_selectors(container=None) -> Selection:
     URL parameters (codes): right, indicator, group, year, sex, age, level, country.
     """
     container = container or st.sidebar
-    version = data.data_version()
+    try:
+        version = data.data_version()
+    except data.DatabaseUnavailable as error:
+        st.error(str(error), icon=":material/database:")
+        st.stop()
     catalogue = data.load_catalogue()
     by_right = indicators_with_data(version)
     rights = [r for r in vocabulary.RIGHTS if r in by_right] or list(vocabulary.RIGHTS)
@@ -130,6 +139,8 @@ def render_selectors(container=None) -> Selection:
             group = _select("Comparison", groups, "group", defaults["group"], format_func=describe_group_pair,
                             help="Which migrant group, compared with its reference group. Citizenship groups are "
                                  "compared with nationals, country-of-birth groups with the native-born; never across.") if groups else None
+            if group:  # years, sexes and ages where this comparison has data: no empty choice is offered
+                options = data.load_indicator_options(indicator, version, group)
             years = [int(y) for y in options["years"]]
             defaults["year"] = options["best_year"]
             year = _select("Year", years, "year", defaults["year"], parse=int,
