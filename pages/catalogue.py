@@ -159,9 +159,12 @@ with availability_tab:
         by_indicator = pd.DataFrame({
             "Indicator": [catalogue.get(c).title for c in summary["indicator"]],
             "Both groups": summary["both_groups"], "One group only": summary["one_group"],
-            "Whole population only": summary["total_only"], "Code": summary["indicator"],
+            "Whole population only": summary["total_only"], "No data": summary["none"], "Code": summary["indicator"],
         })
-        st.dataframe(by_indicator, hide_index=True, width="stretch", key="availability_summary")
+        st.caption(f"Number of places ({int(summary['places'].iloc[0])} in all) in each situation.")
+        st.dataframe(by_indicator, hide_index=True, width="stretch", key="availability_summary",
+                     height=min(38 + 35 * len(by_indicator), 740),
+                     column_config={"Indicator": st.column_config.TextColumn(width="large")})
 
 # 6. Good practices for the right(s) and level(s) chosen
 with practices_tab:

@@ -198,7 +198,10 @@ def check_data_availability_view(app: AppTest) -> None:
     summary = dataframe_with(app, "One group only").set_index("Code")
     assert summary.loc["work.employment_rate", "Both groups"] == 35
     assert summary.loc["work.unemployment_rate", "One group only"] == 3  # Bosnia and Herzegovina, Bulgaria, Romania
-    assert summary.loc["work.firewall_labour_inspection"].drop("Indicator").sum() == 0
+    firewall = summary.loc["work.firewall_labour_inspection"]
+    assert firewall[["Both groups", "One group only", "Whole population only"]].sum() == 0
+    assert firewall["No data"] == summary.loc["work.employment_rate", ["Both groups", "One group only",
+                                                                      "Whole population only", "No data"]].sum()
     metrics = {metric.label: metric.value for metric in app.metric}
     nowhere = [i.code for i in CATALOGUE.filter(right="work") if summary.loc[i.code, ["Both groups", "One group only",
                                                                                       "Whole population only"]].sum() == 0]
