@@ -15,6 +15,7 @@ st.set_page_config(page_title="RightsGap — human rights indicators for migrant
 pages = [
     st.Page("pages/explore.py", title="Explore", icon=":material/map:", url_path="explore", default=True),
     st.Page("pages/country_profile.py", title="Country profile", icon=":material/flag:", url_path="country"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/catalogue.py", title="Catalogue", icon=":material/list_alt:", url_path="catalogue"),
     st.Page("pages/indicator_set.py", title="My indicator set", icon=":material/playlist_add_check:", url_path="my-set"),
     st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
@@ -25,7 +26,7 @@ page = st.navigation(pages)
 st.sidebar.markdown("### RightsGap")
 st.session_state["_selection"] = state.render_selectors()
 indicator_set.sync_with_url()  # the user's indicator set, kept in the URL parameter 'set'
-st.sidebar.caption("Data: Eurostat (CC BY 4.0), UN DESA (CC BY 3.0 IGO), Natural Earth boundaries. "
-                   "See *Sources and method*.")
+st.sidebar.caption("Data: Eurostat (CC BY 4.0), UN DESA (CC BY 3.0 IGO), World Bank (CC BY 4.0), UN Treaty Collection, "
+                   "ILO, Natural Earth boundaries. See *Sources and method*.")
 with timing.record_run(page.url_path, run_started):  # server-side run time, for benchmarks (off unless asked)
     page.run()

@@ -226,7 +226,7 @@ def build_frontier_points(observations: pd.DataFrame, gdp: pd.DataFrame, groups:
     without a value (missing, c, z), of other groups, flagged, or without GDP (or GDP <= 0) are left out.
     """
     flags = observations["flags"].fillna("").astype(str)
-    flagged = flags.map(lambda f: any(letter in f for letter in excluded_flags)) if excluded_flags else False
+    flagged = flags.str.contains(f"[{excluded_flags}]", regex=True) if excluded_flags else False
     usable = observations.loc[gap_engine.is_usable(observations["value"], flags) & ~flagged
                               & (observations["geo_level"] == "national") & observations["group"].isin(groups)]
     points = usable.rename(columns={"period": "year"})[["geo", "year", "group", "sex", "age", "value", "flags"]]
@@ -271,12 +271,14 @@ def compute_frontiers(observations: pd.DataFrame, gdp: pd.DataFrame, polarity: s
 
 
 def compute_capacity_scores(gaps: pd.DataFrame, observations: pd.DataFrame, gdp: pd.DataFrame, polarity: str,
-                            unit: str, floor: float | None = 0.0) -> pd.DataFrame:
+                            unit: str, floor: float | None = 0.0,
+                            frontiers: dict[tuple[str, str], Frontier] | None = None) -> pd.DataFrame:
     """Scores of both groups of each gap against the frontier at the place's GDP per capita.
 
     gaps: rows of core.gaps.compute_gaps (geo, year, sex, age, reference_value, value, ...).
     observations: every observation of the indicator (the frontier's points; the gaps' places among them).
     gdp: geo, year, gdp_per_capita_ppp (aggregates such as EU27_2020 included when known).
+    frontiers: compute_frontiers(observations, gdp, polarity, unit, floor) when the caller has them.
     Returns the gaps with SCORE_COLUMNS added: gdp_per_capita_ppp (international $ of the gap's
     year), gdp_year, frontier_value (the frontier in the indicator's unit at that GDP),
     frontier_achievement, reference_achievement and group_achievement (achievement scale),
@@ -294,7 +296,8 @@ def compute_capacity_scores(gaps: pd.DataFrame, observations: pd.DataFrame, gdp:
         return out
     out["score_note"] = out["score_note"].astype(object)
     out["above_frontier"] = out["above_frontier"].astype(object)
-    frontiers = compute_frontiers(observations, gdp, polarity, unit, floor=floor) if not observations.empty else {}
+    if frontiers is None:
+        frontiers = compute_frontiers(observations, gdp, polarity, unit, floor=floor) if not observations.empty else {}
     gdp_lookup = gdp.set_index(["geo", "year"])["gdp_per_capita_ppp"]
     for index, row in out.iterrows():
         key = (row["geo"], int(row["year"]))
@@ -393,3 +396,44 @@ def load_income_groups(path: Path | str = INCOME_GROUPS_FILE) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path}: income groups missing; run scripts/build_embedded_data.py")
     return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def summarise_frontiers(connection, catalogue=None) -> pd.DataFrame:
+    """How much each outcome indicator's frontier rests on: one row per indicator with data that
+    compares groups, for its usual sex and age band (as the Compare page chooses them).
+
+    Returns columns indicator, title, sex, age, points (observations the frontier is fitted on),
+    countries (how many countries they come from), countries_on_frontier (names of the countries
+    at its vertices, lowest GDP first), support (how many), gdp_min, gdp_max (international $).
+    Indicators whose frontier cannot be built (no GDP, no natural maximum) are left out.
+    """
+    from core import compare, queries
+    from core.catalogue import load_default_catalogue
+    from core.geo import name_of
+
+    catalogue = catalogue or load_default_catalogue()
+    gdp = fetch_gdp(connection)
+    summary = queries.fetch_data_summary(connection)
+    rows = []
+    for right in dict.fromkeys(i.right for i in catalogue):
+        for code in compare.indicators_for_right(connection, right, catalogue, summary):
+            entry = catalogue.get(code)
+            if entry.type != "outcome":
+                continue
+            observations = queries.fetch_observations(connection, code)
+            breakdown = compare.choose_breakdown(observations, sorted(observations["geo"].unique()))
+            if breakdown is None:
+                continue
+            sex, age = breakdown["sexes"][0], breakdown["age"]
+            chosen = observations.loc[(observations["sex"] == sex) & (observations["age"] == age)]
+            try:
+                frontier = fit_frontier(build_frontier_points(chosen, gdp), entry.polarity, entry.unit, sex=sex, age=age)
+            except CapacityError:
+                continue
+            low, high = frontier.gdp_range
+            rows.append({"indicator": code, "title": entry.title, "sex": sex, "age": age, "points": len(frontier.points),
+                         "countries": frontier.countries,
+                         "countries_on_frontier": [name_of(g) for g in frontier.countries_on_frontier],
+                         "support": len(frontier.countries_on_frontier), "gdp_min": low, "gdp_max": high})
+    return pd.DataFrame(rows, columns=["indicator", "title", "sex", "age", "points", "countries", "countries_on_frontier",
+                                       "support", "gdp_min", "gdp_max"])

@@ -219,8 +219,8 @@ def choose_breakdown(observations: pd.DataFrame, geos: list[str]) -> dict | None
                          and g not in vocabulary.REFERENCE_GROUPS.values() and g not in candidates)
     if not candidates:
         return None
-    in_places = usable.loc[usable["geo"].isin(geos)]
-    coverage = {g: in_places.loc[in_places["group"] == g, "geo"].nunique() for g in candidates}
+    counts = usable.loc[usable["geo"].isin(geos)].groupby("group")["geo"].nunique()
+    coverage = {g: int(counts.get(g, 0)) for g in candidates}
     group = max(candidates, key=lambda g: (coverage[g], -candidates.index(g)))
     part = usable.loc[usable["group"] == group]
     sexes = ["T"] if "T" in set(part["sex"]) else sorted(set(part["sex"]) & {"F", "M"}) or sorted(set(part["sex"]))
@@ -300,14 +300,15 @@ class IndicatorComparison:
     datasets: list[str] = field(default_factory=list)
 
 
-def indicators_for_right(connection, right: str, catalogue=None) -> list[str]:
+def indicators_for_right(connection, right: str, catalogue=None, summary: pd.DataFrame | None = None) -> list[str]:
     """Catalogue codes of the right's indicators that compare groups and have values in the store,
-    in catalogue order (context indicators and structural yes/no indicators left out)."""
+    in catalogue order (context indicators and structural yes/no indicators left out).
+    summary: core.queries.fetch_data_summary's result, when the caller has it already."""
     from core import queries
     from core.catalogue import load_default_catalogue
 
     catalogue = catalogue or load_default_catalogue()
-    summary = queries.fetch_data_summary(connection)
+    summary = queries.fetch_data_summary(connection) if summary is None else summary
     with_groups = set()
     for row in summary.itertuples(index=False):
         if row.values > 0 and any(vocabulary.dimension_of(g) in vocabulary.REFERENCE_GROUPS for g in row.groups):
@@ -345,9 +346,10 @@ def fetch_comparison(connection, view: View, catalogue=None, gdp: pd.DataFrame |
             with_gap = rows.loc[rows["year"].notna()].copy()
             if not with_gap.empty:
                 with_gap["year"] = with_gap["year"].astype(int)
-                scored = capacity.compute_capacity_scores(with_gap, frontier_observations, gdp, entry["polarity"], entry["unit"])
-                rows = rows.merge(scored[["geo", "sex", *capacity.SCORE_COLUMNS]], on=["geo", "sex"], how="left")
                 frontiers = capacity.compute_frontiers(frontier_observations, gdp, entry["polarity"], entry["unit"])
+                scored = capacity.compute_capacity_scores(with_gap, frontier_observations, gdp, entry["polarity"], entry["unit"],
+                                                          frontiers=frontiers)
+                rows = rows.merge(scored[["geo", "sex", *capacity.SCORE_COLUMNS]], on=["geo", "sex"], how="left")
                 if frontiers:
                     first = frontiers[sorted(frontiers)[0]]
                     countries, support = first.countries, first.countries_on_frontier
@@ -358,3 +360,29 @@ def fetch_comparison(connection, view: View, catalogue=None, gdp: pd.DataFrame |
         results.append(IndicatorComparison(code, entry["title"], entry["unit"], entry["polarity"], breakdown, rows, series,
                                            countries, support, datasets))
     return results
+
+
+def fetch_comparable_places(connection, catalogue=None) -> pd.DataFrame:
+    """Places where at least one indicator compares a migrant group with its reference group.
+
+    Returns columns geo, geo_name, geo_level ('national' | 'regional' ...), rights (sorted list of
+    the rights with a comparison there), sorted with aggregates first, then countries by name.
+    """
+    from core import queries
+    from core.catalogue import load_default_catalogue
+    from core.geo import name_of
+
+    catalogue = catalogue or load_default_catalogue()
+    rights: dict[tuple[str, str], set[str]] = {}
+    summary = queries.fetch_data_summary(connection)
+    for right in vocabulary.RIGHTS:
+        for code in indicators_for_right(connection, right, catalogue, summary):
+            frame = queries.fetch_observations(connection, code, groups=list(vocabulary.REFERENCE_GROUPS.values()))
+            frame = frame.loc[frame["value"].notna(), ["geo", "geo_level"]].drop_duplicates()
+            for geo, level in frame.itertuples(index=False):
+                rights.setdefault((geo, level), set()).add(right)
+    rows = [{"geo": geo, "geo_name": name_of(geo), "geo_level": level, "rights": sorted(found)}
+            for (geo, level), found in rights.items()]
+    frame = pd.DataFrame(rows, columns=["geo", "geo_name", "geo_level", "rights"])
+    frame["order"] = (frame["geo_level"] == "national").astype(int)
+    return frame.sort_values(["order", "geo_name"]).drop(columns="order").reset_index(drop=True)

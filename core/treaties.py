@@ -95,6 +95,16 @@ INSTRUMENTS: dict[str, Instrument] = {
                            "the Swiss official compilation of federal law, as of 2020-10-05", ILO_LICENCE),
 }
 
+#: Short labels for tables and legends.
+LABELS: dict[str, str] = {
+    "ICMW": "Migrant Workers Convention (ICMW, 1990)",
+    "ICESCR": "Covenant on Economic, Social and Cultural Rights (ICESCR, 1966)",
+    "CRC": "Convention on the Rights of the Child (CRC, 1989)",
+    "CEDAW": "Convention on Discrimination against Women (CEDAW, 1979)",
+    "ICERD": "Convention on Racial Discrimination (ICERD, 1965)",
+    "ILO_C189": "ILO Domestic Workers Convention (C189, 2011)",
+}
+
 #: Columns of the treaty status table (load_treaty_status, read_*_status).
 STATUS_COLUMNS: list[str] = [
     "instrument", "indicator", "dataset", "geo", "member", "state_party", "year", "signatory", "status",
@@ -299,10 +309,10 @@ def load_treaty_status(path: Path | str = TREATY_STATUS_FILE) -> pd.DataFrame:
 def fetch_commitments(geos: list[str], catalogue=None, status: pd.DataFrame | None = None) -> pd.DataFrame:
     """The commitments of some places, one row per instrument and place (instrument order).
 
-    Returns columns instrument, name, short_name, indicator, right, attribute (from the catalogue),
+    Returns columns instrument, name, label_short (for tables), short_name, indicator, right, attribute (from the catalogue),
     geo, state_party (bool | None when the place is not a UN member state or is an aggregate),
     year (Int64), signatory (bool), status, as_of, label (e.g. 'yes, 2005', 'signed only', 'no',
-    'not applicable (aggregate)'), source.
+    'n/a (aggregate)'), source.
     """
     from core.catalogue import load_default_catalogue
 
@@ -314,7 +324,8 @@ def fetch_commitments(geos: list[str], catalogue=None, status: pd.DataFrame | No
         entry = catalogue.get(instrument.indicator) if instrument.indicator in catalogue else None
         for geo in geos:
             key = (instrument.code, geo)
-            base = {"instrument": instrument.code, "name": instrument.name, "short_name": instrument.short_name,
+            base = {"instrument": instrument.code, "name": instrument.name, "label_short": LABELS[instrument.code],
+                    "short_name": instrument.short_name,
                     "indicator": instrument.indicator, "right": entry.right if entry else None,
                     "attribute": entry.attribute if entry else None, "geo": geo, "as_of": instrument.as_of,
                     "source": instrument.source}
@@ -328,7 +339,7 @@ def fetch_commitments(geos: list[str], catalogue=None, status: pd.DataFrame | No
                 aggregate = place is not None and place.level != "national"
                 rows.append({**base, "state_party": None, "year": pd.NA, "signatory": False,
                              "status": "aggregate" if aggregate else "not listed",
-                             "label": "not applicable (aggregate)" if aggregate else "not listed (not a UN member state)"})
+                             "label": "n/a (aggregate)" if aggregate else "not listed (not a UN member state)"})
     frame = pd.DataFrame(rows)
     frame["year"] = pd.array(frame["year"], dtype="Int64")
     return frame

@@ -1,8 +1,8 @@
 """Compare: two to four places side by side, progression, capacity and commitments; pinned views and presentation mode."""
 import streamlit as st
 
-from core import compare, compare_charts, treaties
-from ui import compare_view, data, layout, state
+from core import compare
+from ui import compare_view, data, layout, state, treaty_view
 
 selection = state.current_selection()
 version = data.data_version()
@@ -100,13 +100,4 @@ st.markdown(f"**Progression**: the change of the disadvantage between the first 
 compare_view.render_view(encoded, version, key="cmp")
 
 st.markdown("### Commitments worldwide")
-instruments = list(treaties.INSTRUMENTS)
-instrument = st.selectbox("Instrument", instruments, key="cmp_instrument", format_func=lambda c: treaties.INSTRUMENTS[c].name)
-chosen = treaties.INSTRUMENTS[instrument]
-status = compare_view.load_treaty_status()
-part = status.loc[status["instrument"] == instrument]
-st.plotly_chart(compare_charts.build_treaty_map(part, data.load_world_boundaries(), data.load_world_points(),
-                                                highlight=list(view.places)),
-                key="cmp_treaty_map", config=compare_charts.png_config(f"rightsgap_{instrument.lower()}_map"))
-st.caption(f"{int(part['state_party'].sum())} of {len(part)} UN member states were parties to {chosen.short_name} "
-           f"as of {chosen.as_of}. {chosen.source}. The places compared are outlined.")
+treaty_view.render_world_map(list(view.places), key="cmp_treaty_map")

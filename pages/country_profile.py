@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core import charts, vocabulary
-from ui import data, indicator_set, layout, state
+from ui import data, indicator_set, layout, state, treaty_view
 
 selection = state.current_selection()
 catalogue = data.load_catalogue()
@@ -58,6 +58,9 @@ for right_code, right_name in vocabulary.RIGHTS.items():
                                         "Migrants": st.column_config.TextColumn("Migrants", width=70, help="The migrant group named in Comparison"),
                                         "Disadvantage": st.column_config.TextColumn("Disadvantage", width=90),
                                         "Status": st.column_config.TextColumn("Status", width=100)})
+
+st.markdown("### Commitments: treaties ratified")  # structural indicators, every UN member state
+treaty_view.render_country_commitments(selection.country, selection.right)
 
 st.markdown("### Over time")
 with_data = profile.loc[profile["has_data"] & profile["group"].notna()].drop_duplicates("indicator")

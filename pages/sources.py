@@ -2,7 +2,7 @@
 import streamlit as st
 
 from core import vocabulary
-from ui import data
+from ui import compare_view, data
 
 version = data.data_version()
 st.title("Sources and method")
@@ -65,3 +65,5 @@ Working Paper 5 (2015): each right is split into **attributes**, each measured b
 **process** (efforts) and **outcome** (results) indicators, each with a **metadata sheet**.
 """
 )
+
+compare_view.render_capacity_method(version)  # capacity scores, progression, commitments (Compare page)

@@ -98,7 +98,7 @@ def test_each_instrument_is_linked_to_its_catalogue_indicator_right_and_attribut
     assert germany.loc["ICMW", "label"] == "no" and germany.loc["ICESCR", "label"] == "yes, 1973"
     assert germany.loc["ILO_C189", "as_of"] == "2020-10-05" and germany.loc["ICMW", "as_of"] == "2022-08"
     eu = commitments.loc[commitments["geo"] == "EU27_2020"]
-    assert set(eu["label"]) == {"not applicable (aggregate)"}
+    assert set(eu["label"]) == {"n/a (aggregate)"}
 
 
 def test_embedded_status_file_matches_the_raw_files(status):
