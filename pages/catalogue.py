@@ -119,39 +119,31 @@ with list_tab:
 
 # 5. Data availability: indicators x places
 with availability_tab:
-    availability = catalogue_view.load_availability(version)
-    shown = availability.loc[availability["indicator"].isin(codes_found)]
-    summary = availability_core.summarise_availability(shown)
-    nowhere = int((summary["both_groups"] + summary["one_group"] + summary["total_only"] == 0).sum()) if not summary.empty else 0
-    first, second, third = st.columns(3)
-    first.metric("Indicators shown", len(codes_found))
-    second.metric("With values for both groups somewhere", int((summary["both_groups"] > 0).sum()) if not summary.empty else 0)
-    third.metric("With no data anywhere", nowhere,
-                 help="No embedded or uploaded figures at all: the known data gaps of the catalogue.")
+    metrics_row = st.container()  # filled below, once the view is known
     options = st.columns(2)
     include_regional = options[0].checkbox("Include regional aggregates (EU27, euro area ...)", key="availability_regional")
     include_all = options[1].checkbox("Include places with whole-population figures only", key="availability_all",
                                       help="Off: only places where at least one of these indicators has values by population group.")
-    levels_shown = {"national", "regional"} if include_regional else {"national"}
-    wanted = shown.loc[shown["geo_level"].isin(levels_shown)]
-    statuses_kept = {"both_groups", "one_group", "total_only"} if include_all else {"both_groups", "one_group"}
-    geos = sorted(wanted.loc[wanted["status"].isin(statuses_kept), "geo"].unique(), key=lambda g: places.get(g, g))
+    view = catalogue_view.load_availability_view(tuple(codes_found), include_regional, include_all, version)
+    summary, matrix = view["summary"], view["matrix"]
+    nowhere = int((summary["both_groups"] + summary["one_group"] + summary["total_only"] == 0).sum()) if not summary.empty else 0
+    first, second, third = metrics_row.columns(3)
+    first.metric("Indicators shown", len(codes_found))
+    second.metric("With values for both groups somewhere", int((summary["both_groups"] > 0).sum()) if not summary.empty else 0)
+    third.metric("With no data anywhere", nowhere,
+                 help="No embedded or uploaded figures at all: the known data gaps of the catalogue.")
     if not codes_found:
         layout.empty_state("No indicator matches all these filters.")
-    elif not geos:
+    elif matrix.empty:
         layout.empty_state("None of these indicators has figures by population group in any place.",
                            "That is the data gap itself: see each indicator's metadata sheet for the source that could fill it.")
     else:
-        matrix = availability_core.build_availability_matrix(wanted.loc[wanted["geo"].isin(geos)])
-        matrix = matrix[geos]
-        titles = {i.code: (i.title if len(i.title) <= 60 else i.title[:58] + "…") for i in found}
-        st.plotly_chart(availability_core.build_availability_heatmap(matrix, titles, places.to_dict()),
-                        key="availability_map", config={"displaylogo": False})
-        st.caption(f"{len(geos)} places (ISO 3166 codes across the top), {len(matrix)} indicators. "
+        st.plotly_chart(view["figure"], key="availability_map", config={"displaylogo": False})
+        st.caption(f"{len(matrix.columns)} places (ISO 3166 codes across the top), {len(matrix)} indicators. "
                    "Where an indicator has values for migrants and their reference group, a gap can be computed.")
         with st.expander("As a table"):
             symbols = matrix.replace(availability_core.STATUS_SYMBOLS)
-            symbols.index = [titles[c] for c in symbols.index]
+            symbols.index = [catalogue_view.short_titles(catalogue, [c])[c] for c in symbols.index]
             st.caption(" · ".join(f"{availability_core.STATUS_SYMBOLS[k]} {v.lower()}" for k, v in availability_core.STATUSES.items()))
             st.dataframe(symbols, width="stretch", key="availability_table")
     if not summary.empty:

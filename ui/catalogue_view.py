@@ -29,6 +29,37 @@ def load_availability(version: str) -> pd.DataFrame:
     return availability_core.fetch_availability(data.cursor(), [i.code for i in data.load_catalogue()])
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_availability_view(codes: tuple[str, ...], include_regional: bool, include_all: bool, version: str) -> dict:
+    """What the Data availability view shows for a list of indicators, cached per choice.
+
+    Returns {'summary': core.availability.summarise_availability over every place (one row per code),
+    'matrix': status matrix (rows: codes; columns: places sorted by name) of the national places — and
+    regional aggregates when include_regional — where at least one code has values by population group
+    (or, with include_all, any value), 'figure': its heatmap (plotly Figure, None when no place)}.
+    """
+    catalogue = data.load_catalogue()
+    places = data.load_places(version).set_index("geo")["geo_name"]
+    availability = load_availability(version)
+    shown = availability.loc[availability["indicator"].isin(codes)]
+    summary = availability_core.summarise_availability(shown)
+    levels = {"national", "regional"} if include_regional else {"national"}
+    wanted = shown.loc[shown["geo_level"].isin(levels)]
+    kept = {"both_groups", "one_group", "total_only"} if include_all else {"both_groups", "one_group"}
+    geos = sorted(wanted.loc[wanted["status"].isin(kept), "geo"].unique(), key=lambda g: places.get(g, g))
+    if not geos:
+        return {"summary": summary, "matrix": pd.DataFrame(), "figure": None}
+    matrix = availability_core.build_availability_matrix(wanted.loc[wanted["geo"].isin(geos)])[geos]
+    figure = availability_core.build_availability_heatmap(matrix, short_titles(catalogue, matrix.index), places.to_dict())
+    return {"summary": summary, "matrix": matrix, "figure": figure}
+
+
+def short_titles(catalogue, codes) -> dict[str, str]:
+    """{code: title cut to 60 characters} for axis labels."""
+    return {code: (title if len(title) <= 60 else title[:58] + "…")
+            for code, title in ((c, catalogue.get(c).title) for c in codes)}
+
+
 @st.cache_resource
 def load_good_practices() -> tuple[GoodPractice, ...]:
     """The good practices of data/good_practices.yaml (checked against the catalogue)."""
