@@ -155,10 +155,12 @@ def build_comparison_chart(comparison: IndicatorComparison, font_size: int = 14,
     figure.update_layout(
         height=max(190, row_height * len(rows) + 120), margin=dict(l=10, r=190, t=40, b=50),
         font=dict(family=charts.FONT["family"], size=font_size), plot_bgcolor="white",
-        xaxis=dict(title=f"{unit_title} ({better})", range=x_range, gridcolor="#eeeeee", zeroline=False),
+        # explicit sizes: Streamlit's chart theme would otherwise shrink ticks and legend in presentation mode
+        xaxis=dict(title=dict(text=f"{unit_title} ({better})", font=dict(size=font_size)), range=x_range, gridcolor="#eeeeee",
+                   zeroline=False, tickfont=dict(size=font_size - 1)),
         yaxis=dict(categoryorder="array", categoryarray=list(dict.fromkeys(rows["label"]))[::-1], automargin=True,
-                   type="category"),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0), annotations=annotations,
+                   type="category", tickfont=dict(size=font_size)),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, font=dict(size=font_size - 1)), annotations=annotations,
     )
     missing = rows.loc[rows["value"].isna(), "label"].tolist()
     if missing:  # keep places without data on the axis, with their note
@@ -196,9 +198,10 @@ def build_progression_chart(comparison: IndicatorComparison, threshold: float, f
         axis = "" if column == 1 else str(column)
         left = (column - 1) * (width + gap)
         layout[f"xaxis{axis}"] = dict(domain=[left, left + width], anchor=f"y{axis}", gridcolor="#f5f5f5", tickformat="d",
-                                      **({} if column == 1 else {"matches": "x"}))
-        layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", gridcolor="#eeeeee", zeroline=False,
-                                      **({"title": dict(text=f"Disadvantage ({measure_name})<br>> 0: migrants worse off")}
+                                      tickfont=dict(size=font_size - 2), **({} if column == 1 else {"matches": "x"}))
+        layout[f"yaxis{axis}"] = dict(anchor=f"x{axis}", gridcolor="#eeeeee", zeroline=False, tickfont=dict(size=font_size - 2),
+                                      **({"title": dict(text=f"Disadvantage ({measure_name})<br>> 0: migrants worse off",
+                                                        font=dict(size=font_size - 2))}
                                          if column == 1 else {"matches": "y", "showticklabels": False}))
         part_rows = rows.loc[rows["geo"] == geo]
         statuses = [(f"{SEX_WORDS[r['sex']]}: " if multiple_sexes else "") + short_status(r) for _, r in part_rows.iterrows()]

@@ -65,6 +65,10 @@ def test_germany_and_france_employment_side_by_side_with_scores_and_commitments(
     spec = json.loads(app.get("plotly_chart")[0].proto.spec)
     names = [trace.get("name") for trace in spec["data"]]
     assert "frontier at its GDP per capita" in names and "Nationals" in names
+    # the chart toolbar's camera saves a PNG (plotly's toImage, drawn in the browser, no server or internet)
+    config = json.loads(app.get("plotly_chart")[0].proto.config)
+    assert config["toImageButtonOptions"]["format"] == "png"
+    assert config["toImageButtonOptions"]["filename"].startswith("rightsgap_work.employment_rate_DEU_FRA")
     commitments = table_with(app, "Instrument", "Migrant Workers Convention (ICMW, 1990)").set_index("Instrument")
     assert commitments.loc["Migrant Workers Convention (ICMW, 1990)", "Germany"] == "no"
     assert commitments.loc["ILO Domestic Workers Convention (C189, 2011)", "Germany"] == "yes, 2012"
