@@ -310,7 +310,10 @@ def _run_capacity(connection, arguments) -> pd.DataFrame:
         except capacity.CapacityError as error:
             raise ArgumentError(str(error))
     scores = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CAPACITY_OUTPUT_COLUMNS)
-    return scores.reindex(columns=CAPACITY_OUTPUT_COLUMNS)
+    scores = scores.reindex(columns=CAPACITY_OUTPUT_COLUMNS)
+    for column in ("frontier_countries", "frontier_support_countries"):
+        scores[column] = scores[column].round().astype("Int64")
+    return scores
 
 
 def _catalogue_records(connection) -> list[dict]:

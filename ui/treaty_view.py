@@ -33,16 +33,15 @@ def render_country_commitments(geo: str, right: str | None = None, key: str = "p
     attributes = {code: name for attributes in vocabulary.ATTRIBUTES.values() for code, name in attributes.items()}
     rows = []
     for row in commitments.itertuples(index=False):
-        rows.append({"Instrument": row.label_short,
-                     "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}",
-                     "Status": row.label, "As of": row.as_of,
-                     "States parties": f"{summary.loc[row.instrument, 'parties']} of {summary.loc[row.instrument, 'states']}"})
+        rows.append({"Instrument": row.label_short, "Status": row.label, "As of": row.as_of,
+                     "States parties": f"{summary.loc[row.instrument, 'parties']} of {summary.loc[row.instrument, 'states']}",
+                     "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}"})
     table = pd.DataFrame(rows)
     if right:
         table = pd.concat([table.loc[commitments["right"].eq(right).to_numpy()], table.loc[~commitments["right"].eq(right).to_numpy()]])
     st.dataframe(table, hide_index=True, width="stretch", key=key,
-                 column_config={"Instrument": st.column_config.TextColumn("Instrument", width="large"),
-                                "Bears on": st.column_config.TextColumn("Bears on (catalogue)", width="large")})
+                 column_config={"Instrument": st.column_config.TextColumn("Instrument", width="medium"),
+                                "Bears on": st.column_config.TextColumn("Bears on (right — attribute, from the catalogue)")})
     st.caption(SOURCE_NOTE + " The whole world, instrument by instrument, is mapped on the Compare page.")
 
 
