@@ -275,7 +275,12 @@ def build_time_series(gaps: pd.DataFrame, unit: str, group_label: str, reference
     figure = go.Figure()
     if gaps.empty:
         return figure
-    series = gaps.sort_values("year")
+    series = gaps.sort_values("year").drop_duplicates("year")
+    # A year missing in between breaks the lines (no straight line drawn across a year without data).
+    years = range(int(series["year"].min()), int(series["year"].max()) + 1)
+    series = series.set_index("year").reindex(years).rename_axis("year").reset_index()
+    series["low_reliability"] = series["low_reliability"].fillna(False).astype(bool)
+    series["flags"] = series["flags"].fillna("")
     figure.add_trace(go.Scatter(x=series["year"], y=series["reference_value"], mode="lines+markers", name=reference_label,
                                 line=dict(color=REFERENCE_COLOUR, width=3),
                                 hovertemplate="%{x}: %{y:.1f}<extra>" + reference_label + "</extra>"))
@@ -286,9 +291,10 @@ def build_time_series(gaps: pd.DataFrame, unit: str, group_label: str, reference
                                 hovertemplate="%{x}: %{y:.1f}<br>disadvantage %{customdata[0]:+.1f}<br>flags %{customdata[1]}<extra>"
                                 + group_label + "</extra>"))
     figure.update_layout(
-        title=title, height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=30), font=FONT,
-        yaxis=dict(title="%" if unit == "percent" else unit, gridcolor="#eeeeee"), xaxis=dict(dtick=2 if len(series) > 8 else 1),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0), plot_bgcolor="white",
+        title=dict(text=title, y=0.97, yanchor="top"), height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=70),
+        font=FONT, yaxis=dict(title="%" if unit == "percent" else unit, gridcolor="#eeeeee"),
+        xaxis=dict(dtick=2 if len(series) > 8 else 1),
+        legend=dict(orientation="h", y=-0.12, yanchor="top", x=0), plot_bgcolor="white",
     )
     return figure
 

@@ -25,11 +25,27 @@ second.metric("With a gap for this country", len(with_gap["indicator"].unique())
 third.metric("Where migrants are worse off", int(with_gap.loc[with_gap["disadvantage"] > 0, "indicator"].nunique()),
              help="Indicators whose latest gap shows migrants worse off (for either sex where no total is published).")
 
+def _status(row) -> str:
+    """What the Status cell says: no data, a structural or context value (no comparison), notes and flags."""
+    if not row.has_data:
+        return "no data"
+    parts = []
+    if not isinstance(row.group, str):  # structural (yes/no) or context value: no migrant/reference comparison
+        parts.append(charts.format_value(row.value, row.unit) + (f" ({int(row.year)})" if row.year == row.year and row.year else ""))
+    elif row.note:
+        parts.append(row.note)
+    if row.flags:
+        parts.append(f"flags {row.flags}")
+    return " · ".join(parts)
+
+
 for right_code, right_name in vocabulary.RIGHTS.items():
     rows = profile.loc[profile["right"] == right_code]
     if rows.empty:
         continue
-    with st.expander(f"{right_name} — {int(rows['has_data'].sum())} of {len(rows)} with data", expanded=right_code == selection.right):
+    with_data_count = rows.loc[rows["has_data"], "indicator"].nunique()  # F and M rows are one indicator
+    with st.expander(f"{right_name} — {with_data_count} of {rows['indicator'].nunique()} indicators with data",
+                     expanded=right_code == selection.right):
         for attribute_code, attribute_name in vocabulary.ATTRIBUTES[right_code].items():
             part = rows.loc[rows["attribute"] == attribute_code]
             if part.empty:
@@ -41,11 +57,11 @@ for right_code, right_name in vocabulary.RIGHTS.items():
                             if isinstance(g, str) else "—" for g, sex in zip(part["group"], part["sex"])],
                 Year=[str(int(y)) if y == y and y is not None else "—" for y in part["year"]],
                 Reference=[charts.format_value(v, u) for v, u in zip(part["reference_value"], part["unit"])],
-                Migrants=[charts.format_value(v, u) for v, u in zip(part["value"], part["unit"])],
+                Migrants=[charts.format_value(v, u) if isinstance(g, str) else "—"
+                          for v, u, g in zip(part["value"], part["unit"], part["group"])],
                 Disadvantage=[charts.format_difference(v, u) for v, u in zip(part["disadvantage"], part["unit"])],
                 Trend=part["trend"],
-                Status=[("no data" if not has else note or "") + (f" · flags {flags}" if flags else "")
-                        for has, note, flags in zip(part["has_data"], part["note"], part["flags"].fillna(""))],
+                Status=[_status(row) for row in part.itertuples(index=False)],
             )[["Type", "Indicator", "Comparison", "Year", "Reference", "Migrants", "Disadvantage", "Trend", "Status"]]
             st.dataframe(shown, hide_index=True, width="stretch", key=f"profile_{attribute_code}",
                          column_config={"Trend": st.column_config.LineChartColumn("Trend", width=70,
@@ -69,8 +85,7 @@ if with_data.empty:
     st.stop()
 codes = with_data["indicator"].tolist()
 default = codes.index(selection.indicator) if selection.indicator in codes else 0
-code = st.selectbox("Indicator", codes, index=default, format_func=lambda c: catalogue.get(c).title, key="profile_indicator",
-                    bind="query-params")
+code = st.selectbox("Indicator", codes, index=default, format_func=lambda c: catalogue.get(c).title, key="profile_indicator")
 row = with_data.loc[with_data["indicator"] == code].iloc[0]
 indicator = catalogue.get(code)
 series = data.load_gap_series(code, row["group"], row["sex"], row["age"], selection.country, version)
