@@ -153,7 +153,7 @@ def build_comparison_chart(comparison: IndicatorComparison, font_size: int = 14,
     unit_title = "%" if unit == "percent" else charts.format_value(0, unit).split(" ", 1)[-1]
     better = "higher is better" if comparison.polarity == "higher_is_better" else "lower is better"
     figure.update_layout(
-        height=max(190, row_height * len(rows) + 120), margin=dict(l=10, r=190, t=40, b=50),
+        height=max(190, row_height * len(rows) + 100 + 2 * font_size), margin=dict(l=10, r=190, t=24 + 3 * font_size, b=50),
         font=dict(family=charts.FONT["family"], size=font_size), plot_bgcolor="white",
         # explicit sizes: Streamlit's chart theme would otherwise shrink ticks and legend in presentation mode
         xaxis=dict(title=dict(text=f"{unit_title} ({better})", font=dict(size=font_size)), range=x_range, gridcolor="#eeeeee",
