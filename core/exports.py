@@ -28,7 +28,7 @@ from fpdf.fonts import FontFace
 
 from core import availability as availability_module
 from core import charts, geo, queries, vocabulary
-from core.catalogue import METADATA_SHEET_FIELDS, Catalogue, Indicator
+from core.catalogue import METADATA_SHEET_FIELDS, UNITS, Catalogue, Indicator
 from core.good_practices import GoodPractice, select_good_practices
 from core import gaps as gap_engine
 from core.profile import PREFERRED_AGES, PREFERRED_GROUPS
@@ -137,7 +137,9 @@ def compute_latest_values(observations: pd.DataFrame, indicators: list[Indicator
         if not totals.empty and (set(usable["group"]) == {"total"} or indicator.context):
             latest = totals.sort_values("period").iloc[-1]
             rows.append(base | {"year": int(latest["period"]), "value": float(latest["value"]), "flags": latest["flags"] or "",
-                                "dataset": latest["dataset"], "has_data": True, "note": "whole population (no comparison)"})
+                                "dataset": latest["dataset"], "has_data": True,
+                                "note": ("applies to everyone: no group comparison" if not indicator.groups
+                                         else "whole population only: not disaggregated")})
             continue
         compared = [g for g in usable["group"].unique() if vocabulary.dimension_of(g) in vocabulary.REFERENCE_GROUPS
                     and g not in vocabulary.REFERENCE_GROUPS.values()]
@@ -292,17 +294,26 @@ def describe_latest(table: pd.DataFrame, code: str, country_name: str | None) ->
             )
         elif _number(row["Whole population value"]) is not None:
             lines.append(f"{country_name}, {row['Year']}: {_format(row['Whole population value'], unit)} "
-                         f"(whole population, no comparison). {row['Source']}")
+                         f"({row['Note']}). {row['Source']}")
         else:
             lines.append(f"{country_name}: {row['Note'] or 'no gap'}.")
     return "\n".join(lines) if lines else f"{country_name}: no data."
 
 
-_UNIT_CODES = {"%": "percent", "EUR": "EUR", "int. $ (PPP, 2021)": "international_dollars"}
+_UNIT_CODES = {symbol: code for code, symbol in UNITS.items()}  # '%' -> 'percent', 'yes/no' -> 'yes_no' ...
+
+
+def format_value(value, unit: str) -> str:
+    """A value for reading: 'yes' / 'no' for yes/no indicators (1 / 0), else core.charts.format_value
+    ('65.8%', '21 345 EUR', '—' when missing). unit: a catalogue unit code."""
+    number = _number(value)
+    if unit == "yes_no" and number is not None:
+        return "yes" if number >= 0.5 else "no"
+    return charts.format_value(number, unit)
 
 
 def _format(value, unit_symbol: str) -> str:
-    return charts.format_value(_number(value), _UNIT_CODES.get(unit_symbol, unit_symbol))
+    return format_value(value, _UNIT_CODES.get(unit_symbol, unit_symbol))
 
 
 def _format_difference(value, unit_symbol: str) -> str:
@@ -562,8 +573,7 @@ def export_pdf(report: SetReport) -> bytes:
         for values in report.table.to_dict("records"):
             comparison = (f"{values['Migrant group']} vs {values['Reference group'].lower()}"
                           + (f" ({values['Sex'].lower()})" if values["Sex"] and values["Sex"] != "Total" else "")
-                          if values["Migrant group"] else ("whole population" if values["Whole population value"] is not None
-                                                           and not pd.isna(values["Whole population value"]) else values["Note"].split(";")[0]))
+                          if values["Migrant group"] else values["Note"].split(";")[0])
             cells = (values["Indicator"], values["Type"], comparison or "",
                      "" if pd.isna(values["Year"]) else str(values["Year"]),
                      _format(values["Reference group value"], values["Unit"]) if values["Migrant group"] else "",

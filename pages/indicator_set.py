@@ -4,7 +4,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import charts
+from core import charts, exports
 from core.good_practices import select_good_practices
 from ui import catalogue_view, data, indicator_set, layout, state
 
@@ -68,7 +68,7 @@ for code in codes:
                              + f" · disadvantage **{charts.format_difference(row['Disadvantage'], units[code])}**"
                              + (f" · flags {row['Flags']}" if row["Flags"] else ""))
             elif not pd.isna(row["Whole population value"]):
-                lines.append(f"{row['Year']} · whole population {charts.format_value(row['Whole population value'], units[code])}")
+                lines.append(f"{row['Year']} · {exports.format_value(row['Whole population value'], units[code])} · {row['Note']}")
             else:
                 lines.append(row["Note"].split(";")[0])
         value_column.markdown("  \n".join(lines) if lines else " ")

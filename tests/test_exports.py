@@ -145,7 +145,7 @@ def test_pdf_report_prints_sheets_values_and_accents(connection, catalogue):
     # Türkiye publishes its employment rate for the whole population only: shown as such, without a gap
     employment = turkey.table.loc[turkey.table["Code"] == "work.employment_rate"].squeeze()
     assert pd.isna(employment["Disadvantage"]) and employment["Whole population value"] > 0
-    assert "whole population, no comparison" in flat
+    assert "whole population only: not disaggregated" in flat
     for label in ("Definition", "Rationale", "Method of computation", "Data collection and source", "Disaggregation",
                   "Periodicity", "Comments and limitations", "Known data gap", "Sources and licences"):
         assert label in flat, label
@@ -200,3 +200,17 @@ def test_a_hostile_attribution_is_neutralised_in_csv_and_excel(tmp_path, catalog
     assert ["CITY", "'" + hostile, "'@licence"] in sources
     formulas = [cell.coordinate for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
     assert formulas == []
+
+
+def test_yes_no_indicators_read_yes_or_no(connection, catalogue):
+    """Germany has ratified the ICESCR but not the migrant workers' convention (ICMW), as of August 2022."""
+    report = exports.build_set_report(connection, ["health.ratification_icescr", "work.ratification_icmw"], "DEU", catalogue)
+    table = report.table.set_index("Code")
+    assert table.loc["health.ratification_icescr", "Whole population value"] == 1
+    assert table.loc["work.ratification_icmw", "Whole population value"] == 0
+    assert table.loc["work.ratification_icmw", "Note"] == "applies to everyone: no group comparison"
+    assert exports.describe_latest(report.table, "work.ratification_icmw", "Germany").startswith("Germany, 2022: no (applies to everyone")
+    assert exports.describe_latest(report.table, "health.ratification_icescr", "Germany").startswith("Germany, 2022: yes")  # the status date
+    assert exports.format_value(0.0, "yes_no") == "no" and exports.format_value(None, "yes_no") == "—"
+    flat = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(exports.export_pdf(report))).pages).split())
+    assert "0.00" not in flat

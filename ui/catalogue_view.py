@@ -324,7 +324,7 @@ def render_latest_values(indicator: Indicator, country: str, country_name: str, 
             layout.metric_pair(indicator, pd.Series(row._asdict()), vocabulary.POPULATION_GROUPS[row.reference_group],
                                vocabulary.POPULATION_GROUPS[row.group])
         elif row.value is not None and not pd.isna(row.value):
-            st.metric(f"Whole population, {row.year}", charts.format_value(row.value, indicator.unit))
+            st.metric(f"{country_name}, {row.year}", exports.format_value(row.value, indicator.unit), help=row.note)
         else:
             st.caption(f"{country_name}: {row.note}.")
     if not indicator.groups:
