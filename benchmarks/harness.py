@@ -57,12 +57,13 @@ MARK_SCRIPT = """() => {
   window.__rg.pressAt = performance.now();
 }"""
 
-#: Resolves when the run after the last press has finished and the page's charts are drawn.
+#: Resolves when the run after the last press has finished and the page's charts are drawn (runSeen:
+#: the caller already knows the run finished, e.g. from the websocket, so only the drawing is awaited).
 #: kind 'map': the first chart is a MapLibre map whose style and sources are loaded; 'page': every
 #: plotly chart on the page is plotted. Unless a chart is expected, a page without one (an empty state)
 #: counts as drawn, reported as such (Streamlit loads its chart code lazily: on a first visit the chart
 #: appears only after that code arrived, so the first page always expects its chart).
-WAIT_SCRIPT = """async ({kind, timeout, needNewChart, expectChart}) => {
+WAIT_SCRIPT = """async ({kind, timeout, needNewChart, expectChart, noRunMs, runSeen}) => {
   const rg = window.__rg;
   const pressAt = rg.pressAt;
   const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
@@ -82,22 +83,30 @@ WAIT_SCRIPT = """async ({kind, timeout, needNewChart, expectChart}) => {
     }
     return 'drawn';
   };
+  const exceptions = () => document.querySelectorAll("[data-testid='stException']").length;
+  let lastFrame = performance.now(), maxGap = 0;  // a long gap: the page itself was starved of CPU
   while (performance.now() - began < timeout) {
+    maxGap = Math.max(maxGap, performance.now() - lastFrame);
+    lastFrame = performance.now();
     const app = document.querySelector("[data-testid='stApp']");
     const state = app && app.getAttribute('data-test-script-state');
-    const ran = rg.runStarts.some((t) => t >= pressAt) && rg.runEnds.some((t) => t >= pressAt);
-    if (ran && state === 'notRunning') {
+    // The observer sees attribute changes; polling also catches a run on an element mounted as 'running'.
+    if (state === 'running' && !rg.runStarts.some((t) => t >= pressAt)) rg.runStarts.push(performance.now());
+    const started = runSeen || rg.runStarts.some((t) => t >= pressAt);
+    if (started && state === 'notRunning') {
+      if (!rg.runEnds.some((t) => t >= pressAt)) rg.runEnds.push(performance.now());
       const charts = chartState();
       if (charts !== 'pending') {
         await frame(); await frame();
-        return {ms: performance.now() - pressAt, charts: charts,
-                exceptions: document.querySelectorAll("[data-testid='stException']").length};
+        return {ms: performance.now() - pressAt, charts: charts, exceptions: exceptions(), maxFrameGapMs: maxGap};
       }
+    }
+    if (!started && noRunMs && performance.now() - pressAt > noRunMs && state === 'notRunning') {
+      return {ms: null, norun: true, charts: chartState(), exceptions: exceptions(), maxFrameGapMs: maxGap};
     }
     await frame();
   }
-  return {ms: null, timeout: true, charts: chartState(),
-          exceptions: document.querySelectorAll("[data-testid='stException']").length};
+  return {ms: null, timeout: true, charts: chartState(), exceptions: exceptions(), maxFrameGapMs: maxGap};
 }"""
 
 
@@ -246,15 +255,19 @@ def new_page(browser, outside: list[str], viewport=(1440, 1000)):
 
 
 def wait_until_drawn(page, kind: str = "map", timeout_ms: float = 60_000, need_new_chart: bool = True,
-                     expect_chart: bool = True) -> dict:
+                     expect_chart: bool = True, no_run_ms: float | None = None) -> dict:
     """Wait (in the page) for the run after the last press to finish and its charts to be drawn.
 
     expect_chart: the page must show a chart (otherwise a page without one counts as drawn).
+    no_run_ms: when given, return {norun: True} if no run has started that long after the press (the
+    change asked for what was already shown, so Streamlit had nothing to run).
     Returns {ms: milliseconds from the press to drawn (None on timeout), charts: 'drawn' | 'none'
-    (an empty state) | 'pending', exceptions: number of exception boxes on the page, timeout: bool}.
+    (an empty state) | 'pending', exceptions: number of exception boxes on the page, timeout: bool,
+    maxFrameGapMs: the longest time between two frames while waiting (seconds-long gaps mean the
+    browser itself was starved of CPU, not that the server was slow)}.
     """
     return page.evaluate(WAIT_SCRIPT, {"kind": kind, "timeout": timeout_ms, "needNewChart": need_new_chart,
-                                       "expectChart": expect_chart})
+                                       "expectChart": expect_chart, "noRunMs": no_run_ms, "runSeen": False})
 
 
 def wait_for_first_page(page, kind: str = "map", timeout_ms: float = 120_000) -> dict:
