@@ -23,6 +23,7 @@ pages = [
     st.Page("pages/sources.py", title="Sources and method", icon=":material/menu_book:", url_path="sources"),
 ]
 page = st.navigation(pages)
+state.open_requested_page(pages)  # a deep link opened on a fresh server comes back here (ui.state.require_router)
 st.sidebar.markdown("### RightsGap")
 st.session_state["_selection"] = state.render_selectors()
 indicator_set.sync_with_url()  # the user's indicator set, kept in the URL parameter 'set'

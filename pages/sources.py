@@ -2,7 +2,9 @@
 import streamlit as st
 
 from core import vocabulary
-from ui import compare_view, data
+from ui import compare_view, data, state
+
+state.require_router()  # a deep link on a fresh server goes through app.py first
 
 version = data.data_version()
 st.title("Sources and method")

@@ -3,7 +3,9 @@ import streamlit as st
 
 from core import upload as upload_core
 from core import vocabulary
-from ui import data, layout, upload
+from ui import data, layout, upload, state
+
+state.require_router()  # a deep link on a fresh server goes through app.py first
 
 version = data.data_version()
 catalogue = data.load_catalogue()

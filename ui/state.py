@@ -175,6 +175,40 @@ def render_selectors(container=None) -> Selection:
     return selection
 
 
+#: Query parameter carrying the page to open once the router has run (see require_router).
+ROUTE_PARAMETER = "open"
+
+
+def require_router() -> None:
+    """Make sure the page runs inside app.py's navigation; call first on every page.
+
+    On a fresh server, until some session has run app.py, Streamlit treats the pages/ folder as
+    stand-alone pages: a first visitor arriving by a deep link (/compare?places=...) would get the
+    page without the router, its selectors or its state. Such a run is sent through app.py, with
+    the page to open and every parameter of the link kept; app.py then switches to that page.
+    """
+    if "_selection" in st.session_state:
+        return
+    from urllib.parse import urlparse
+
+    path = urlparse(st.context.url or "").path.strip("/").split("/")[-1]
+    parameters = {key: st.query_params.get_all(key) for key in st.query_params}
+    parameters[ROUTE_PARAMETER] = [path]
+    st.switch_page("app.py", query_params={k: v[-1] for k, v in parameters.items()})
+
+
+def open_requested_page(pages: list) -> None:
+    """In app.py, after st.navigation: open the page a deep link asked for (see require_router)."""
+    wanted = st.query_params.get(ROUTE_PARAMETER)
+    if not wanted:
+        return
+    del st.query_params[ROUTE_PARAMETER]
+    target = next((p for p in pages if p.url_path == wanted), None)
+    if target is not None:
+        st.switch_page(target, query_params={key: st.query_params.get(key) for key in st.query_params})
+
+
 def current_selection() -> Selection:
     """The Selection stored by app.py for this run (pages call this; app.py renders the widgets)."""
+    require_router()
     return st.session_state["_selection"]

@@ -96,3 +96,24 @@ def test_selection_is_shared_across_pages_through_the_sidebar(page, server):
     wait_for_app(page)
     assert "country=FRA" in page.url
     assert page.get_by_text(re.compile(r"^France$")).first.is_visible()
+
+
+def test_a_deep_link_as_the_first_visit_to_a_fresh_server_opens_that_page(browser, tmp_path):
+    # Until some session has run app.py, Streamlit treats pages/ as stand-alone pages; the link must
+    # still open the page inside the app, with its parameters.
+    from tests.e2e.conftest import start_server
+
+    process, base, _ = start_server(tmp_path / "fresh.duckdb", tmp_path / "fresh.log")
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(base + "/sources?right=education")
+        page.get_by_role("heading", name="Sources and method").wait_for(timeout=60_000)  # after the trip through app.py
+        wait_for_app(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert "right=education" in page.url and "/sources" in page.url
+        assert page.get_by_role("link", name="Explore").is_visible()  # the app's own navigation, not the pages/ folder's
+    finally:
+        context.close()
+        process.terminate()
+        process.wait(timeout=10)
