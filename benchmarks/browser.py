@@ -95,20 +95,22 @@ class Payload:
         return totals
 
 
-def measure_cold_start(browser, database: Path, workdir: Path) -> tuple[float, float, "harness.Server", dict, Payload, object]:
+def measure_cold_start(browser, database: Path, workdir: Path) -> tuple[float, float, "harness.Server", dict, Payload, tuple]:
     """Start a server on ``database`` and open Explore in a fresh context; returns (seconds from
     `streamlit run` to the map drawn, seconds to healthy, the server (left running), the wait
-    outcome, the page's Payload, (context, page))."""
+    outcome, the page's Payload, (context, page, outside requests, RunWatcher))."""
     outside: list[str] = []
     server = harness.start_server(database, workdir)
     context, page = harness.new_page(browser, outside)
     payload = Payload(page)
+    runs = harness.RunWatcher(page)
+    opened = time.perf_counter()
     page.goto(f"{server.base}/?right=work&indicator={INDICATOR}&group={GROUP}&sex=T")
-    outcome = harness.wait_for_first_page(page, "map")
+    outcome = harness.wait_for_first_page(page, "map", runs=runs, opened=opened)
     drawn = time.perf_counter() - server.started_at
     if outside:
         raise RuntimeError(f"requests left 127.0.0.1: {sorted(set(outside))}")
-    return drawn, server.healthy_seconds, server, outcome, payload, (context, page, outside)
+    return drawn, server.healthy_seconds, server, outcome, payload, (context, page, outside, runs)
 
 
 def measure(repeat: int = 30) -> list[tuple[str, str, str]]:
@@ -122,7 +124,7 @@ def measure(repeat: int = 30) -> list[tuple[str, str, str]]:
         browser = harness.launch_browser(playwright)
         try:
             database = workdir / "cold.duckdb"
-            cold, healthy, server, outcome, payload, (context, page, outside) = measure_cold_start(browser, database, workdir)
+            cold, healthy, server, outcome, payload, (context, page, outside, runs) = measure_cold_start(browser, database, workdir)
             first_runs = server.new_runs()
             rows.append(("cold start: `streamlit run` -> Explore drawn, map painted (new database, built on first run)",
                          f"{cold:.1f} s (server healthy after {healthy:.1f} s; first script run "
@@ -138,7 +140,7 @@ def measure(repeat: int = 30) -> list[tuple[str, str, str]]:
                          f"{(payload.websocket_bytes + http['page']) / 1e3:.0f} KB ({payload.websocket_frames} frames)",
                          "a few hundred KB"))
             before = payload.websocket_bytes
-            changes = harness.drive_explore(server, page, years, repeat)
+            changes = harness.drive_explore(server, page, runs, years, repeat)
             per_change = (payload.websocket_bytes - before) / max(1, repeat)
             rows.append(("Explore payload per selection change (websocket frames, mean)", f"{per_change / 1e3:.0f} KB",
                          "a few hundred KB"))
@@ -146,9 +148,10 @@ def measure(repeat: int = 30) -> list[tuple[str, str, str]]:
                          harness.describe_ms(changes.browser_ms) + _problems(changes), "-"))
             rows.append(("Explore selection change, server-side script run via `streamlit run` (embedded)",
                          harness.describe_ms(changes.server_ms), "< 100 ms"))
+            opened = time.perf_counter()
             page.goto(f"{server.base}/country?country={countries[0][1]}")
-            harness.wait_for_first_page(page, "page")
-            profile = harness.drive_profile(server, page, [name for name, _ in countries], min(repeat, len(countries) - 1))
+            harness.wait_for_first_page(page, "page", runs=runs, opened=opened)
+            profile = harness.drive_profile(server, page, runs, [name for name, _ in countries], min(repeat, len(countries) - 1))
             rows.append(("Country profile change of country, browser: press -> page drawn (embedded)",
                          harness.describe_ms(profile.browser_ms) + _problems(profile), "-"))
             rows.append(("Country profile change of country, server-side script run via `streamlit run` (embedded)",
@@ -158,7 +161,7 @@ def measure(repeat: int = 30) -> list[tuple[str, str, str]]:
             context.close()
             server.stop()
             # Restart on the database built above: what a user meets every day after the first start.
-            restart, healthy, server, _, _, (context, page, outside) = measure_cold_start(browser, database, workdir)
+            restart, healthy, server, _, _, (context, page, outside, _) = measure_cold_start(browser, database, workdir)
             rows.append(("restart: `streamlit run` -> Explore drawn, map painted (database already built)",
                          f"{restart:.1f} s (server healthy after {healthy:.1f} s)", "a few s"))
             context.close()

@@ -2,11 +2,11 @@
 server on a free loopback port, Debian's chromium through Playwright, and in-page timing.
 
 Timing in the page: an init script records the moment of the user's last press (pointerdown or
-keydown, ``performance.now()``) and the moments the app's script state turns to running and back
-(a MutationObserver on ``data-test-script-state``). ``wait_until_drawn`` then polls once per frame
-until the run that followed the press has finished and the charts are drawn (for maps: the MapLibre
-map has its style and sources loaded and is not moving), waits two more frames so the pixels are
-painted, and returns the milliseconds since the press. Server-side run times come from the file
+keydown, ``performance.now()``). When the change's run has finished — read from the session's
+websocket (``RunWatcher``: Streamlit's ForwardMsg 'script_finished'), or else from the page's
+``data-test-script-state`` — ``WAIT_SCRIPT`` polls once per frame until the charts are drawn (for
+maps: the MapLibre map has its style and sources loaded and is not moving), waits two more frames
+so the pixels are painted, and returns the milliseconds since the press. Server-side run times come from the file
 app.py appends to ($RIGHTSGAP_TIMING_LOG; ui/timing.py).
 
 Offline: every context aborts requests to any host but 127.0.0.1 and records them; callers report
@@ -270,9 +270,77 @@ def wait_until_drawn(page, kind: str = "map", timeout_ms: float = 60_000, need_n
                                        "expectChart": expect_chart, "noRunMs": no_run_ms, "runSeen": False})
 
 
-def wait_for_first_page(page, kind: str = "map", timeout_ms: float = 120_000) -> dict:
-    """Wait for the first page of a fresh session to be fully drawn (no press needed)."""
+class RunWatcher:
+    """The script runs of one page's Streamlit session, read from its websocket: the ForwardMsg
+    protobuf 'script_finished' says when a run finished and how (FINISHED_SUCCESSFULLY,
+    FINISHED_WITH_COMPILE_ERROR, or FINISHED_EARLY_FOR_RERUN when a newer run replaced it). More
+    reliable than the page's 'running' attribute, which a burst of messages can skip entirely.
+    Works with the sync API (``wait``); benchmarks/load.py adds an asyncio wait."""
+
+    def __init__(self, page):
+        self.page = page
+        self.finished: list[tuple[float, str]] = []
+        self.sent: list[float] = []
+        self.last_finished_at: float | None = None
+        page.on("websocket", self._attach)
+
+    def _attach(self, websocket) -> None:
+        websocket.on("framereceived", self._frame)
+        websocket.on("framesent", lambda payload: self.sent.append(time.perf_counter()))
+
+    def _frame(self, payload) -> None:
+        if isinstance(payload, str):
+            return
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        try:
+            message = ForwardMsg.FromString(payload)
+        except Exception:  # noqa: BLE001 — not a ForwardMsg: ignore
+            return
+        if message.WhichOneof("type") == "script_finished":
+            self.finished.append((time.perf_counter(), ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)))
+            self._notify()
+
+    def _notify(self) -> None:
+        """Hook for subclasses (an asyncio event)."""
+
+    def finished_since(self, since: float) -> str | None:
+        """The status of the first run that finished after ``since`` (perf_counter) and was not cut
+        short by a newer run (sets last_finished_at); None when there is none yet."""
+        for at, status in self.finished:
+            if at >= since and status != "FINISHED_EARLY_FOR_RERUN":
+                self.last_finished_at = at
+                return status
+        return None
+
+    def first_sent_after(self, since: float) -> float | None:
+        """When the browser first sent something to the server after ``since`` (the rerun request)."""
+        return next((at for at in self.sent if at >= since), None)
+
+    def wait(self, since: float, timeout_s: float) -> str | None:
+        """Sync API: poll (letting Playwright deliver events) until a run finished after ``since``."""
+        end = time.perf_counter() + timeout_s
+        while (status := self.finished_since(since)) is None and time.perf_counter() < end:
+            self.page.wait_for_timeout(10)
+        return status
+
+
+def wait_drawn_after_run(page, kind: str, timeout_ms: float, need_new_chart: bool = True, expect_chart: bool = True) -> dict:
+    """Once the run is known to have finished: wait for the charts to be drawn (see WAIT_SCRIPT);
+    ms is counted from the last press in the page."""
+    return page.evaluate(WAIT_SCRIPT, {"kind": kind, "timeout": timeout_ms, "needNewChart": need_new_chart,
+                                       "expectChart": expect_chart, "noRunMs": None, "runSeen": True})
+
+
+def wait_for_first_page(page, kind: str = "map", timeout_ms: float = 120_000, runs: RunWatcher | None = None,
+                        opened: float = 0.0) -> dict:
+    """Wait for the first page of a fresh session to be fully drawn (no press needed): its first run
+    finished (from ``runs`` when given, opened = perf_counter before page.goto) and charts drawn."""
     page.evaluate("() => { window.__rg.pressAt = 0; window.__rg.old = null; }")
+    if runs is not None:
+        if runs.wait(opened, timeout_ms / 1000) is None:
+            return {"ms": None, "timeout": True, "charts": "pending", "exceptions": 0}
+        return wait_drawn_after_run(page, kind, timeout_ms, need_new_chart=False)
     return wait_until_drawn(page, kind, timeout_ms, need_new_chart=False)
 
 
@@ -281,19 +349,28 @@ def mark(page) -> None:
     page.evaluate(MARK_SCRIPT)
 
 
-def choose(page, label: str, option: str) -> None:
-    """Open the sidebar selectbox labelled ``label``, type to filter, and click ``option`` exactly."""
+def choose(page, label: str, option: str) -> float:
+    """Open the sidebar selectbox labelled ``label``, type to filter, and click ``option`` exactly;
+    returns the perf_counter time of that last click."""
     box = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text(label, exact=True)).first
     box.click()
     page.keyboard.type(option[:12])
-    page.get_by_role("option", name=option, exact=True).first.click()
+    target = page.get_by_role("option", name=option, exact=True).first
+    target.wait_for()
+    pressed = time.perf_counter()
+    target.click()
+    return pressed
 
 
-def click_segment(page, option: str) -> None:
-    """Click one option of a segmented control (Sex, Governance level)."""
+def click_segment(page, option: str) -> float:
+    """Click one option of a segmented control (Sex, Governance level); returns the perf_counter time."""
     import re
 
-    page.locator("[data-testid='stButtonGroup'] button").filter(has_text=re.compile(f"^{re.escape(option)}$")).first.click()
+    button = page.locator("[data-testid='stButtonGroup'] button").filter(has_text=re.compile(f"^{re.escape(option)}$")).first
+    button.wait_for()
+    pressed = time.perf_counter()
+    button.click()
+    return pressed
 
 
 def environment_line() -> str:
@@ -317,31 +394,44 @@ class ChangeResults:
     timeouts: int = 0
     exceptions: int = 0
     empty: int = 0
+    failed_runs: int = 0
 
     def problems(self) -> str:
         parts = [f"{n} {what}" for n, what in ((self.timeouts, "timeouts"), (self.exceptions, "exception boxes"),
-                                               (self.empty, "empty states")) if n]
+                                               (self.empty, "empty states"), (self.failed_runs, "failed runs")) if n]
         return "; ".join(parts)
 
 
-def _record(results: ChangeResults, server: Server, outcome: dict, page_path: str) -> None:
-    runs = [seconds for page, seconds in server.new_runs() if page == page_path]
-    if outcome.get("timeout"):
+def _record(results: ChangeResults, server: Server, page, runs: RunWatcher, pressed: float, kind: str,
+            page_path: str, timeout_ms: float) -> None:
+    """Wait for the run the change caused (websocket), then for the drawing (page); record both
+    sides: browser ms from the press (in the page) and the server's run times (timing log)."""
+    status = runs.wait(pressed, timeout_ms / 1000)
+    if status is None:
         results.timeouts += 1
-    elif outcome.get("charts") == "none":
-        results.empty += 1
     else:
-        results.browser_ms.append(outcome["ms"])
-    results.exceptions += outcome.get("exceptions", 0) > 0
-    if runs:
-        results.server_ms.append(sum(runs) * 1000)
-        results.runs.append(len(runs))
+        outcome = wait_drawn_after_run(page, kind, timeout_ms)
+        if status != "FINISHED_SUCCESSFULLY":
+            results.failed_runs += 1
+        if outcome.get("timeout"):
+            results.timeouts += 1
+        elif outcome.get("charts") == "none":
+            results.empty += 1
+        else:
+            results.browser_ms.append(outcome["ms"])
+        results.exceptions += outcome.get("exceptions", 0) > 0
+    logged = [seconds for path, seconds in server.new_runs() if path == page_path]
+    if logged:
+        results.server_ms.append(sum(logged) * 1000)
+        results.runs.append(len(logged))
 
 
-def drive_explore(server: Server, page, years: list[int], count: int, timeout_ms: float = 60_000) -> ChangeResults:
+def drive_explore(server: Server, page, runs: RunWatcher, years: list[int], count: int,
+                  timeout_ms: float = 60_000) -> ChangeResults:
     """Change the Explore selection ``count`` times, alternating the year (years[1], years[2] ...) and
     the sex (Females, Males, Total ...), so every change asks for a combination not seen before
-    (no cache hit). The page must show Explore with years[0] and sex T. Measures each change."""
+    (no cache hit). The page must show Explore with years[0] and sex T. Measures each change
+    (browser: press -> run finished and the new map drawn)."""
     from core import vocabulary
 
     sexes = [vocabulary.SEXES[s] for s in ("F", "M", "T")]
@@ -351,22 +441,23 @@ def drive_explore(server: Server, page, years: list[int], count: int, timeout_ms
     for index in range(count):
         mark(page)
         if index % 2 == 0:
-            choose(page, "Year", str(years[next_year % len(years)]))
+            pressed = choose(page, "Year", str(years[next_year % len(years)]))
             next_year += 1
         else:
-            click_segment(page, sexes[next_sex % len(sexes)])
+            pressed = click_segment(page, sexes[next_sex % len(sexes)])
             next_sex += 1
-        _record(results, server, wait_until_drawn(page, "map", timeout_ms), "explore")
+        _record(results, server, page, runs, pressed, "map", "explore", timeout_ms)
     return results
 
 
-def drive_profile(server: Server, page, country_names: list[str], count: int, timeout_ms: float = 60_000) -> ChangeResults:
+def drive_profile(server: Server, page, runs: RunWatcher, country_names: list[str], count: int,
+                  timeout_ms: float = 60_000) -> ChangeResults:
     """Change the country ``count`` times on the Country profile (country_names[1], [2] ...; the page
     must show country_names[0]). Measures each change (browser: run finished and charts plotted)."""
     results = ChangeResults()
     server.new_runs()
     for index in range(count):
         mark(page)
-        choose(page, "Country", country_names[(index + 1) % len(country_names)])
-        _record(results, server, wait_until_drawn(page, "page", timeout_ms), "country")
+        pressed = choose(page, "Country", country_names[(index + 1) % len(country_names)])
+        _record(results, server, page, runs, pressed, "page", "country", timeout_ms)
     return results

@@ -107,21 +107,24 @@ def measure(db_path: Path | str, repeat: int = 30) -> list[tuple[str, str, str]]
         outside: list[str] = []
         try:
             context, page = harness.new_page(browser, outside)
+            runs = harness.RunWatcher(page)
+            opened = time.perf_counter()
             page.goto(f"{server.base}/?right=work&indicator={INDICATOR}&group={GROUP}&year={years[0]}&sex=T&age={AGE}")
-            first = harness.wait_for_first_page(page, "map", timeout_ms=300_000)
+            first = harness.wait_for_first_page(page, "map", timeout_ms=300_000, runs=runs, opened=opened)
             first_runs = server.new_runs()
             rows.append(("first Explore page, cold caches, whole script via `streamlit run` (10M)",
                          f"{sum(s for _, s in first_runs) * 1000:.0f} ms in {len(first_runs)} run(s); map drawn "
                          f"{(first['ms'] or float('nan')) / 1000:.1f} s after opening", "a few s"))
-            explore = harness.drive_explore(server, page, years, repeat)
+            explore = harness.drive_explore(server, page, runs, years, repeat)
             rows.append(("Explore selection change, whole script via `streamlit run` (10M)",
                          harness.describe_ms(explore.server_ms) + _problems(explore), "< 1 s"))
             rows.append(("Explore selection change, browser: press -> new map drawn (10M)",
                          harness.describe_ms(explore.browser_ms), "-"))
+            opened = time.perf_counter()
             page.goto(f"{server.base}/country?country={countries[0][1]}")
-            harness.wait_for_first_page(page, "page", timeout_ms=300_000)
+            harness.wait_for_first_page(page, "page", timeout_ms=300_000, runs=runs, opened=opened)
             server.new_runs()
-            profile = harness.drive_profile(server, page, [name for name, _ in countries], repeat)
+            profile = harness.drive_profile(server, page, runs, [name for name, _ in countries], repeat)
             rows.append(("Country profile change of country, whole script via `streamlit run` (10M)",
                          harness.describe_ms(profile.server_ms) + _problems(profile), "< 1 s"))
             rows.append(("Country profile change of country, browser: press -> page drawn (10M)",

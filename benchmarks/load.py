@@ -37,11 +37,6 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import harness  # noqa: E402
 
-try:
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-except ImportError:  # pragma: no cover — streamlit is a runtime requirement
-    ForwardMsg = None
-
 ACTION_TIMEOUT_MS = 90_000  # ten headless browsers drawing WebGL maps in software share the CPU with the server
 FIRST_PAGE_TIMEOUT_MS = 120_000  # ten sessions opening at once, chart code loaded by each context
 LEVELS = ("Global", "Regional", "National")
@@ -154,46 +149,21 @@ async def _exception_text(page) -> str:
     return (await boxes.first.inner_text())[:300] if await boxes.count() else ""
 
 
-class RunWatcher:
-    """The script runs of one browser session, read from its websocket: Streamlit's ForwardMsg
-    protobuf says when a run finished and how (successfully, with a compile error, or stopped early
-    for a newer run). A DOM attribute is not enough under load: when the server's messages arrive
-    in one burst, the page never shows the 'running' state at all."""
+class RunWatcher(harness.RunWatcher):
+    """harness.RunWatcher with an asyncio wait (the async API delivers events while awaiting)."""
 
     def __init__(self, page):
-        self.finished: list[tuple[float, str]] = []
-        self.sent: list[float] = []
         self._event = asyncio.Event()
-        page.on("websocket", self._attach)
+        super().__init__(page)
 
-    def _attach(self, websocket) -> None:
-        websocket.on("framereceived", self._frame)
-        websocket.on("framesent", lambda payload: self.sent.append(time.perf_counter()))
-
-    def first_sent_after(self, since: float) -> float | None:
-        """When the browser first sent something to the server after ``since`` (the rerun request)."""
-        return next((at for at in self.sent if at >= since), None)
-
-    def _frame(self, payload) -> None:
-        if isinstance(payload, str):
-            return
-        try:
-            message = ForwardMsg.FromString(payload)
-        except Exception:  # noqa: BLE001 — not a ForwardMsg: ignore
-            return
-        if message.WhichOneof("type") == "script_finished":
-            self.finished.append((time.perf_counter(), ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)))
-            self._event.set()
+    def _notify(self) -> None:
+        self._event.set()
 
     async def wait(self, since: float, timeout_s: float) -> str | None:
         """The status of the first run that finished after ``since`` (perf_counter) and was not cut
-        short by a newer run; None when none finished in time. self.last_finished_at: when it did."""
+        short by a newer run; None when none finished in time."""
         end = time.perf_counter() + timeout_s
-        while True:
-            done = [(at, status) for at, status in self.finished if at >= since and status != "FINISHED_EARLY_FOR_RERUN"]
-            if done:
-                self.last_finished_at = done[0][0]
-                return done[0][1]
+        while (status := self.finished_since(since)) is None:
             remaining = end - time.perf_counter()
             if remaining <= 0:
                 return None
@@ -202,6 +172,7 @@ class RunWatcher:
                 await asyncio.wait_for(self._event.wait(), remaining)
             except asyncio.TimeoutError:
                 pass
+        return status
 
 
 async def _drawn(page, expect_chart: bool = False, timeout_ms: float = ACTION_TIMEOUT_MS) -> dict:
