@@ -403,7 +403,7 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
 
     upload_staged columns (compact: texts stay in the grid and the lookups): source_row, part
     (SMALLINT), ind, place, grp, sex, age, flag (INTEGER lookup keys, NULL when unknown), period
-    (INTEGER), value, se, ci_lower, ci_upper, population (DOUBLE), cell_flags (VARCHAR: flag
+    (INTEGER), value, and se, ci_lower, ci_upper, population when the file has them (DOUBLE), cell_flags (VARCHAR: flag
     letters written in the value cell, NULL when none), errors (INTEGER, bit i set for
     ERROR_KINDS[i]), left_out (a label mapped to 'leave out', or a row with neither place nor value)
     and clean (no error, not left out). Duplicates are found by hashing the integer keys.
@@ -440,6 +440,9 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
                     regexp_matches({prefix}_cell, $pattern) AND (({prefix}_parts.n <> '') <> ({prefix}_parts.m <> '')))) AS {prefix}_bad"""
 
     bits = {kind: 1 << index for index, kind in enumerate(ERROR_KINDS)}
+    # se, bounds and population are stored only when the file has them (else NULL at insert time)
+    uncertainty = "".join(f"n.{p}_number{' * $scale' if p != 'po' else ''} AS {name}, " for p, name in
+                          (("se", "se"), ("lo", "ci_lower"), ("hi", "ci_upper"), ("po", "population")) if p in present)
     sql = f"""
     CREATE OR REPLACE TEMP TABLE upload_staged AS
     WITH cells AS (
@@ -450,8 +453,7 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
         SELECT n.source_row, n.part, ind.key AS ind, pl.key AS place, gr.key AS grp, sx.key AS sex, ag.key AS age,
                fl.key AS flag, pe.period, n.v_number * $scale AS value,
                CASE WHEN n.v_parts IS NULL OR n.v_parts.f = '' THEN NULL ELSE lower(n.v_parts.f) END AS cell_flags,
-               n.se_number * $scale AS se, n.lo_number * $scale AS ci_lower, n.hi_number * $scale AS ci_upper,
-               n.po_number AS population,
+               {uncertainty}
                coalesce(pl.status = 'left_out' OR gr.status = 'left_out' OR sx.status = 'left_out' OR ind.status = 'left_out'
                         OR (n.geo_text IS NULL AND (n.v_missing OR n.v_cell = '')), false) AS left_out,
                (CASE WHEN n.v_bad OR (n.v_number IS NOT NULL AND NOT isfinite(n.v_number)) THEN {bits['value']} ELSE 0 END)
@@ -549,7 +551,7 @@ def count_staged(cursor: duckdb.DuckDBPyConnection) -> dict:
 
 def fetch_staged_problems(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, limit: int = 1000) -> tuple[pd.DataFrame, dict[str, int]]:
     """The staged rows with a problem, one row per (row, problem): columns kind (one of ERROR_KINDS
-    or CROSS_ROW_KINDS), source_row, part, value, se, ci_lower, ci_upper, period, grp (key),
+    or CROSS_ROW_KINDS), source_row, part, value, period, grp (key),
     duplicate_of, and the cell texts (LONG_TEXT_COLUMNS, read again from the grid for these rows
     only); sorted by row, at most ``limit`` (a duplicate is listed at its second and later rows,
     naming the first). Also {kind: rows} (every row of a duplicate counts)."""
@@ -557,7 +559,7 @@ def fetch_staged_problems(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, lim
     counts = {k: int(v) for k, v in cursor.execute(f"SELECT {counts_sql} FROM upload_staged WHERE NOT left_out").df()
               .iloc[0].to_dict().items() if v}
     counts.update({kind: int(n) for kind, n in cursor.execute("SELECT kind, count(*) FROM upload_rejected GROUP BY kind").fetchall()})
-    columns = "source_row, part, value, se, ci_lower, ci_upper, period, grp"
+    columns = "source_row, part, value, period, grp"
     unions = [f"SELECT '{kind}' AS kind, {columns}, NULL::BIGINT AS duplicate_of FROM upload_staged "
               f"WHERE errors & {1 << i} <> 0 AND NOT left_out" for i, kind in enumerate(ERROR_KINDS) if kind in counts]
     if any(kind in counts for kind in CROSS_ROW_KINDS):
@@ -591,8 +593,10 @@ def fetch_staged_key_summary(cursor: duckdb.DuckDBPyConnection) -> dict:
             "first_year": row[5], "last_year": row[6]}
 
 
-def _resolved_select(usable: str) -> str:
+def _resolved_select(cursor: duckdb.DuckDBPyConnection, usable: str) -> str:
     """Usable staged rows with their keys turned back into values (joins with the small lookups)."""
+    staged = {r[0] for r in cursor.execute("SELECT column_name FROM (DESCRIBE upload_staged)").fetchall()}
+    extra = ", ".join(f"s.{c}" if c in staged else f"NULL::DOUBLE AS {c}" for c in ("se", "ci_lower", "ci_upper", "population"))
     distinct = {name: f"(SELECT DISTINCT key, {', '.join(LOOKUP_TABLES[name][3:])} FROM {name} WHERE key IS NOT NULL)"
                 for name in ("lookup_place", "lookup_group", "lookup_sex", "lookup_age", "lookup_indicator")}
     return f"""
@@ -600,7 +604,7 @@ def _resolved_select(usable: str) -> str:
                CASE WHEN s.cell_flags IS NULL THEN coalesce(f.flags, '')
                     ELSE array_to_string(list_sort(list_distinct(list_filter(string_split(s.cell_flags || coalesce(f.flags, ''), ''),
                          lambda c: c <> ''))), '') END AS flags,
-               s.se, s.ci_lower, s.ci_upper, s.population
+               {extra}
         FROM upload_staged s
         JOIN {distinct['lookup_indicator']} i ON i.key = s.ind
         JOIN {distinct['lookup_place']} p ON p.key = s.place
@@ -614,7 +618,7 @@ def _resolved_select(usable: str) -> str:
 def fetch_staged_observations(cursor: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
     """The usable staged observations as they would be stored (OBSERVATION_COLUMNS without dataset,
     source, licence) plus source_row, in file order."""
-    select = _resolved_select(_usable(cursor))
+    select = _resolved_select(cursor, _usable(cursor))
     return cursor.execute(f"SELECT * EXCLUDE (part) FROM ({select}) ORDER BY source_row, part "
                           + ("LIMIT $limit" if limit else ""), {"limit": limit} if limit else {}).df()
 
@@ -688,7 +692,7 @@ def commit_staged_upload(cursor: duckdb.DuckDBPyConnection, dataset: dict, custo
     if kind and not replace:
         raise UploadConflictError(f"a dataset named {name!r} exists; choose another name, or replace it")
     stored = {"rows": 0}
-    select = _resolved_select(_usable(cursor))
+    select = _resolved_select(cursor, _usable(cursor))
 
     def work(cur):
         if replace:

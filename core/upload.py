@@ -28,11 +28,13 @@ Nothing here imports streamlit; the pages reach it through ui.upload.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import duckdb
@@ -44,18 +46,18 @@ from core.readers import FileFormat, Problem
 
 #: The roles a column can play, with the words shown to the user.
 ROLES: dict[str, str] = {
-    "geo": "Place (country, aggregate or local unit)",
+    "geo": "Place",
     "period": "Period (year)",
     "value": "Value",
     "group": "Population group",
     "sex": "Sex",
     "age": "Age band",
     "unit": "Unit",
-    "flag": "Flags (observation status)",
+    "flag": "Flags",
     "indicator": "Indicator",
     "se": "Standard error",
-    "ci_lower": "Lower 95% confidence bound",
-    "ci_upper": "Upper 95% confidence bound",
+    "ci_lower": "Lower 95% bound",
+    "ci_upper": "Upper 95% bound",
     "population": "Population",
 }
 _ROLE_TEXT = {role: store.LONG_TEXT_COLUMNS[index] for index, role in enumerate(
@@ -69,6 +71,7 @@ PLACE_LEVELS = {"auto": "Countries and aggregates (recognised automatically)", "
 #: Rows below this many bytes are staged in Python; above, DuckDB's CSV reader is tried first.
 FAST_PATH_BYTES = 1_000_000
 MAX_PROBLEMS_LISTED = 1000
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rightsgap-sha256")
 GUESS_SAMPLE_ROWS = 50_000
 
 _PROBLEM_TEXT = {
@@ -442,13 +445,20 @@ class UploadSession:
         self.cursor = cursor
         self.content = content
         self.file_name = file_name
-        self.sha256 = hashlib.sha256(content).hexdigest()
+        # The SHA-256 of a large file is computed beside the staging (hashlib releases the GIL).
+        self._sha256 = _HASHING.submit(lambda: hashlib.sha256(content).hexdigest())
         self.catalogue = catalogue or load_default_catalogue()
         self.format, self.format_problems = readers.detect_format(content, file_name, overrides)
         self.grid_problems: list[Problem] = []
         self.staged_rows: int | None = None
         self.staging = None
         self._distinct: dict[str, pd.DataFrame] = {}
+        self._validated: tuple[str, Report] | None = None  # (mapping key, report) of the rows staged now
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the file's bytes (hex), for the provenance."""
+        return self._sha256.result()
 
     # -- staging ---------------------------------------------------------------------------------
 
@@ -558,6 +568,7 @@ class UploadSession:
         boundary_codes: {boundaries name: codes} of the uploaded boundaries (local units).
         Returns a Report with status 'valid' or 'rejected' (never raises on bad content).
         """
+        self._validated = None
         report = Report(status="rejected", detected=self.format.as_dict(), mapping=mapping.as_dict())
         problems: list[Problem] = list(self.format_problems)
         if not self.readable:
@@ -600,6 +611,8 @@ class UploadSession:
         report.status = "valid" if report.rows_rejected == 0 and report.rows_usable > 0 and not problems else "rejected"
         if report.rows_usable == 0 and not problems:
             report.problems = [Problem(None, None, None, "no usable rows: every row was left out by the filters or labels", "mapping")]
+        self._validated = (json.dumps([mapping.as_dict(), sorted((k, sorted(v)) for k, v in (boundary_codes or {}).items())],
+                                      sort_keys=True, default=str), report)
         return report
 
     def _summary(self) -> dict:
@@ -961,7 +974,12 @@ class UploadSession:
             mapping = Mapping.from_dict({**mapping.as_dict(), "indicator": indicator.code,
                                          "new_indicator": indicator.model_dump()})
             custom = {"code": indicator.code, "definition": json.dumps(indicator.model_dump(), ensure_ascii=False)}
-        report = self.validate(mapping, boundary_codes)
+        key = json.dumps([mapping.as_dict(), sorted((k, sorted(v)) for k, v in (boundary_codes or {}).items())],
+                         sort_keys=True, default=str)
+        if self._validated is not None and self._validated[0] == key:
+            report = copy.copy(self._validated[1])  # the staged rows of the last validation are this mapping's
+        else:
+            report = self.validate(mapping, boundary_codes)
         report.dataset = name
         blocking = [p for p in report.problems if p.kind == "mapping"]
         if report.rows_usable == 0 or blocking or (report.status != "valid" and not allow_rejected):
@@ -978,6 +996,7 @@ class UploadSession:
             raise UploadError(str(error)) from None
         report.status = "loaded"
         report.mapping = mapping.as_dict()
+        self._validated = None
         return report
 
     def observations(self, limit: int | None = None) -> pd.DataFrame:

@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from core import vocabulary
-from ui import data, layout, upload
+from ui import data, layout, upload, state
+
+state.require_router()  # a deep link on a fresh server goes through app.py first
 
 
 
@@ -98,7 +100,7 @@ else:
             st.json(detection, expanded=False)
         with right.expander("What the columns meant (mapping)"):
             st.json(mapping, expanded=False)
-        st.dataframe(upload.load_dataset_sample(chosen, version), hide_index=True, width="stretch", key="dataset_sample", height=260)
+        st.dataframe(upload.load_dataset_sample(chosen, version), hide_index=True, width="stretch", key="dataset_sample")
         first, second = st.columns(2)
         with first:
             st.text_input("New name", value=chosen, key=f"rename_{chosen}")

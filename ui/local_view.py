@@ -64,20 +64,18 @@ def render_local_level(selection, version: str) -> bool:
     name = local.choose_boundaries(set(gaps["geo"]), codes)
     geojson = load_boundaries(name, version) if name else None
     gaps = local.name_local_units(gaps, geojson)
-    map_column, rank_column = st.columns([3, 2], gap="medium")
-    with map_column:
-        if geojson:
-            missing = sorted(set(gaps["geo"]) - codes[name])
-            st.plotly_chart(local.build_local_gap_map(gaps, geojson, indicator.unit, group_label, reference_label),
-                            key="local_gap_map", config={"displaylogo": False})
-            st.caption(f"Boundaries: '{name}' (uploaded)." + (f" No polygon for {', '.join(missing)}." if missing else ""))
-        else:
-            layout.empty_state("No uploaded boundaries carry these units' codes, so there is no map.",
-                               "Upload a GeoJSON keyed by the same codes on the Upload page; the ranking is below.")
-    with rank_column:
-        st.markdown(f"**Ranking of {len(gaps)} local units** by disadvantage")
-        st.plotly_chart(charts.build_dumbbell(gaps, indicator.unit, group_label, reference_label), key="local_ranking",
-                        config={"displaylogo": False})
+    if geojson:
+        missing = sorted(set(gaps["geo"]) - codes[name])
+        st.plotly_chart(local.build_local_gap_map(gaps, geojson, indicator.unit, group_label, reference_label),
+                        key="local_gap_map", config={"displaylogo": False})
+        st.caption(f"Boundaries: '{name}' (uploaded); grey: units of the same boundaries without data."
+                   + (f" No polygon for {', '.join(missing)}." if missing else ""))
+    else:
+        layout.empty_state("No uploaded boundaries carry these units' codes, so there is no map.",
+                           "Upload a GeoJSON keyed by the same codes on the Upload page; the ranking is below.")
+    st.markdown(f"#### Ranking of {len(gaps)} local units by disadvantage")
+    st.plotly_chart(charts.build_dumbbell(gaps, indicator.unit, group_label, reference_label), key="local_ranking",
+                    config={"displaylogo": False})
     datasets = data.load_datasets(version)
     sources = dict(zip(datasets["name"], datasets["source"]))
     table = layout.gap_table_frame(gaps, indicator, sources)

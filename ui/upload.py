@@ -23,7 +23,12 @@ NONE = "(none)"
 LEAVE_OUT = "(leave out)"
 NEW_INDICATOR = "__new__"
 ROLE_HELP = {
-    "geo": "Countries (any code or name, in any language), aggregates (EU27_2020, World Bank and UN regions) or your own local units.",
+    "geo": "The place: countries (any code or name, in any language), aggregates (EU27_2020, World Bank and UN regions) "
+           "or your own local units.",
+    "sex": "T, F, M or words such as Total, Frauen, Hommes.",
+    "age": "Age band codes (Y15-64) or labels ('From 15 to 64 years'); none: all ages.",
+    "unit": "Only to check: the unit stored is the indicator's.",
+    "indicator": "A column naming the indicator of each row (else choose the indicator below).",
     "period": "Years (2023, or 2023-A1 as in SDMX). Leave empty and give the year below if the whole file is one year.",
     "value": "The figures. Missing: empty, ':', '..', '-', 'NA'. Flag letters after a number ('12.3 u') are kept.",
     "group": "Who the row describes: nationals, non-nationals, foreign-born ... (labels in any language are mapped below).",
@@ -165,10 +170,10 @@ def render_detection(held: _Held, overrides: dict, key: str) -> dict:
     """Step 1: what was detected, each item correctable. Returns the overrides the user set."""
     fmt = held.session.format
     st.markdown("#### 1. What we found")
-    notes = " · ".join(fmt.notes) if fmt.notes else "nothing unusual"
+    notes = " · ".join(n for n in fmt.notes if not n.startswith("encoding")) or "nothing unusual"
     st.caption(f"{upload_kind(fmt)}. {notes}.")
     wanted = dict(overrides)
-    columns = st.columns(4 if fmt.kind == "excel" else 5)
+    columns = st.columns([2, 1.3, 1.3, 1.3] if fmt.kind == "excel" else [2, 1.3, 1.3, 1.3, 1.3])
     layouts = list(readers.LAYOUTS)
     wanted["layout"] = columns[0].selectbox("Layout", layouts, index=layouts.index(fmt.layout) if fmt.layout in layouts else 0,
                                             format_func=readers.LAYOUTS.get, key=f"fmt_layout_{key}")
@@ -365,7 +370,7 @@ def _indicator_picker(held: _Held, mapping: upload.Mapping, guessed: upload.Mapp
     codes = [i.code for i in catalogue]
     options = [NEW_INDICATOR, *codes]
     default = guessed.indicator if guessed.indicator in codes else None
-    code = st.selectbox("Indicator", options, index=options.index(default) if default else None,
+    code = st.selectbox("Catalogue indicator", options, index=options.index(default) if default else None,
                         format_func=lambda c: "➕ Define a new indicator" if c == NEW_INDICATOR else f"{catalogue.get(c).title} ({c})",
                         key=f"indicator_{key}", placeholder="Choose the indicator of the catalogue …")
     labels = dict(guessed.indicator_labels)
@@ -431,6 +436,10 @@ def render_place_fixes(report: upload.Report, mapping: upload.Mapping, key: str)
 def render_report(report: upload.Report) -> None:
     """Step 3: counts, and every problem with its row, column, value and what to do."""
     st.markdown("#### 3. Validation report")
+    if not report.rows_read and any(p.kind == "mapping" for p in report.problems):
+        st.info("Before the rows can be checked: " + "; ".join(p.message for p in report.problems if p.kind == "mapping") + ".",
+                icon=":material/edit:")
+        return
     cells = st.columns(5)
     cells[0].metric("Rows read", f"{report.rows_read:,}")
     cells[1].metric("Usable", f"{report.rows_usable:,}")
