@@ -67,12 +67,17 @@ def indicators_with_data(version: str) -> dict[str, list[str]]:
 
 
 def _seed_from_url(key: str, options: list, parse=str) -> None:
-    """Before a widget is drawn: take its value from the URL when the session has none yet.
+    """Before a widget is drawn: take its value from the URL when the session has none yet, or when
+    the URL now holds something else than what the app last wrote there (a link such as
+    st.page_link(..., query_params=...) or an edited address: the URL wins).
 
     A value that is not among the options is ignored (the widget falls back to its default).
     """
-    if key in st.session_state or key not in st.query_params:
+    if key not in st.query_params:
         return
+    written = st.session_state.get("_url_written", {})
+    if key in st.session_state and st.query_params[key] == written.get(key, st.query_params[key]):
+        return  # the URL holds what this app wrote (or the session already has a value and no link changed it)
     try:
         value = parse(st.query_params[key])
     except (TypeError, ValueError):
@@ -84,6 +89,7 @@ def _seed_from_url(key: str, options: list, parse=str) -> None:
 def _write_url(values: dict, defaults: dict) -> None:
     """Write the selection into the URL (codes, not labels), leaving out values equal to their default."""
     wanted = {key: str(value) for key, value in values.items() if value is not None and value != defaults.get(key)}
+    st.session_state["_url_written"] = wanted
     for key in KEYS:
         if key in wanted:
             if st.query_params.get(key) != wanted[key]:
