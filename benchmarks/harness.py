@@ -382,6 +382,13 @@ def environment_line() -> str:
             f"{platform.python_version()}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
+def describe_parts(results: "ChangeResults") -> str:
+    """'; press -> rerun request sent: median 300 ms; press -> run finished message: median 600 ms':
+    where a browser-measured change spends its time (the rest is drawing)."""
+    return (f"; press -> rerun request sent: median {summarise(results.request_ms)[0]:.0f} ms"
+            f"; press -> run finished message: median {summarise(results.reply_ms)[0]:.0f} ms")
+
+
 @dataclass
 class ChangeResults:
     """What a series of selection changes measured: browser milliseconds from the press to drawn,
@@ -389,6 +396,10 @@ class ChangeResults:
     what went wrong (timeouts, exception boxes, changes that showed an empty state)."""
 
     browser_ms: list[float] = field(default_factory=list)
+    #: press -> the run's 'script_finished' message received by the browser (server work + transfer), ms
+    reply_ms: list[float] = field(default_factory=list)
+    #: press -> the browser's first websocket message to the server (the rerun request), ms
+    request_ms: list[float] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)
     runs: list[int] = field(default_factory=list)
     timeouts: int = 0
@@ -419,6 +430,10 @@ def _record(results: ChangeResults, server: Server, page, runs: RunWatcher, pres
             results.empty += 1
         else:
             results.browser_ms.append(outcome["ms"])
+            results.reply_ms.append((runs.last_finished_at - pressed) * 1000)
+            sent = runs.first_sent_after(pressed)
+            if sent is not None and sent <= runs.last_finished_at:
+                results.request_ms.append((sent - pressed) * 1000)
         results.exceptions += outcome.get("exceptions", 0) > 0
     logged = [seconds for path, seconds in server.new_runs() if path == page_path]
     if logged:

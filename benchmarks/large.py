@@ -119,7 +119,8 @@ def measure(db_path: Path | str, repeat: int = 30) -> list[tuple[str, str, str]]
             rows.append(("Explore selection change, whole script via `streamlit run` (10M)",
                          harness.describe_ms(explore.server_ms) + _problems(explore), "< 1 s"))
             rows.append(("Explore selection change, browser: press -> new map drawn (10M)",
-                         harness.describe_ms(explore.browser_ms), "-"))
+                         harness.describe_ms(explore.browser_ms)
+                         + harness.describe_parts(explore), "-"))
             opened = time.perf_counter()
             page.goto(f"{server.base}/country?country={countries[0][1]}")
             harness.wait_for_first_page(page, "page", timeout_ms=300_000, runs=runs, opened=opened)
@@ -128,7 +129,8 @@ def measure(db_path: Path | str, repeat: int = 30) -> list[tuple[str, str, str]]
             rows.append(("Country profile change of country, whole script via `streamlit run` (10M)",
                          harness.describe_ms(profile.server_ms) + _problems(profile), "< 1 s"))
             rows.append(("Country profile change of country, browser: press -> page drawn (10M)",
-                         harness.describe_ms(profile.browser_ms), "-"))
+                         harness.describe_ms(profile.browser_ms)
+                         + harness.describe_parts(profile), "-"))
             rows.append(("peak memory of the server with ten million observations (VmHWM)",
                          f"{server.peak_memory_mb():.0f} MB (RSS now {server.memory_mb():.0f} MB)", "-"))
             errors = server.server_errors()

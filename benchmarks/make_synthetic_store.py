@@ -137,7 +137,8 @@ def _coprime_step(total: int) -> int:
 def build_synthetic_store(path: Path | str, rows: int = DEFAULT_ROWS, force: bool = False, quiet: bool = False) -> dict:
     """Create (or reuse) a store at ``path`` with the embedded data and ``rows`` synthetic observations.
 
-    An existing file that already holds ``rows`` synthetic observations is reused unless force.
+    An existing file that already holds ``rows`` synthetic observations is reused unless force (its
+    embedded part brought up to date with data/ first).
     Returns {path, rows (synthetic observations), total_rows, datasets, indicators, places, seconds,
     file_mb}. Raises ValueError when rows exceeds the cross product of the shape
     (indicators x groups x ages x places x years x sexes).
@@ -152,6 +153,8 @@ def build_synthetic_store(path: Path | str, rows: int = DEFAULT_ROWS, force: boo
         connection = store.open_database(path)
         try:
             existing = connection.execute("SELECT count(*) FROM observations WHERE starts_with(dataset, 'synthetic:')").fetchone()[0]
+            if existing == rows:
+                store.ensure_embedded_data(connection)  # data/ may have changed since the store was made
         finally:
             connection.close()
         if existing == rows:
