@@ -12,6 +12,7 @@ import json
 
 import pandas as pd
 import pypdf
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import compare
@@ -20,11 +21,24 @@ from tests.conftest import ROOT
 DECK = "health~all~2023~DEU,ITA,EU27_2020!work~work.employment_rate~2023~DEU,FRA,SWE"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fresh_caches():
+    """Start this module with empty caches: another module's test may have cached data of a database
+    it changed under the same data version. Within this module every test's database is an
+    unchanged copy of the embedded default, so cached data can be shared (faster)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+
+
 def open_compare(**query) -> AppTest:
     import streamlit as st
 
     st.cache_resource.clear()  # a new database file: no connection cached from another test
-    # cached data stay: they are keyed by the store's data version, the same in every test's copy
+    # cached data stay within this module (see fresh_caches)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     # The first run draws the default page (Explore); at the local level it draws no map, which keeps
     # these tests fast. The Compare page does not use the governance level.
