@@ -65,6 +65,7 @@ def markdown_texts(app: AppTest) -> list[str]:
 def test_germany_and_france_employment_side_by_side_with_scores_and_commitments(app_database):
     app = open_compare(right="work", indicator="work.employment_rate", year=2023, places="DEU,FRA,EU27_2020")
     assert app.title[0].value == "Compare"
+    assert any(c.value.startswith("World Bank income group — Germany: High income · France: High income") for c in app.caption)
     headings = markdown_texts(app)
     assert "### Employment rate of people aged 15-64" in headings and "### Commitments: treaties ratified" in headings
     table = table_with(app, "Place", "Germany")

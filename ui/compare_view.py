@@ -335,6 +335,11 @@ def render_view(encoded: str, version: str, large: bool = False, key: str = "cmp
     """Everything a view shows: every indicator's charts and table, then the commitments."""
     view = compare.decode_view(encoded)
     comparisons = load_comparison(encoded, version)
+    incomes = load_income_groups().set_index("geo")["income_group"]
+    described = [f"{compare_charts.short_place_name(geo)}: {incomes[geo]}" for geo in view.places if incomes.get(geo)]
+    if described:
+        st.caption("World Bank income group — " + " · ".join(described) + ". Capacity scores use each country's GDP per "
+                   "capita, PPP, of the year shown (Source: World Bank, World Development Indicators, CC BY 4.0).")
     if not comparisons:
         st.info("No indicator of this right compares migrants with their reference group for these places. "
                 "Choose another right or other places.", icon=":material/info:")
@@ -344,6 +349,12 @@ def render_view(encoded: str, version: str, large: bool = False, key: str = "cmp
     st.markdown("### Commitments: treaties ratified")
     treaty_view.render_places_commitments(view.places, view.right, large, key=f"{key}_commitments")
     return comparisons
+
+
+@st.cache_data(show_spinner=False)
+def load_income_groups() -> pd.DataFrame:
+    """core.capacity.load_income_groups (geo, name, region, income_group)."""
+    return capacity.load_income_groups()
 
 
 @st.cache_data(show_spinner=False)
