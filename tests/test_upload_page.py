@@ -220,3 +220,22 @@ def test_an_uploaded_dataset_appears_on_the_sources_page_marked_as_uploaded(app_
     table = app.dataframe[0].value.set_index("Dataset")
     assert table.loc["city_groups", "Kind"] == "uploaded"
     assert table.loc["city_groups", "Official or civil society"] == "civil_society"
+
+
+def test_boundaries_of_local_units_are_uploaded_and_stored(app_database):
+    content = (ROOT.parent / "shared" / "data" / "boundaries" / "nuts-2021" / "NUTS_RG_20M_2021_4326_LEVL_2.geojson").read_bytes()
+    app = open_upload_page(app_database)
+    app.file_uploader[0].set_value(("NUTS_RG_20M_2021_4326_LEVL_2.geojson", content, "application/geo+json")).run()
+    assert not app.exception, app.exception
+    assert any("333 units, keyed by the property 'NUTS_ID'" in s.value for s in app.success)
+    app.text_input(key="boundaries_name").set_value("nuts2_2021").run()
+    next(b for b in app.button if b.label == "Store the boundaries").click().run()
+    assert not app.exception, app.exception
+    assert any("Stored 333 units as 'nuts2_2021'" in s.value for s in app.success)
+    close_app(app)
+    connection = duckdb.connect(str(app_database))
+    try:
+        stored_codes = connection.execute("SELECT name, feature_count, code_property FROM boundaries").fetchall()
+    finally:
+        connection.close()
+    assert stored_codes == [("nuts2_2021", 333, "NUTS_ID")]

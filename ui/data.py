@@ -17,8 +17,8 @@ class DatabaseUnavailable(RuntimeError):
 
 
 @st.cache_resource(show_spinner="Preparing the database (first start only)…")
-def _open_root_connection():
-    connection = store.open_database()
+def _open_root_connection(path: str):
+    connection = store.open_database(path)
     store.ensure_embedded_data(connection)
     return connection
 
@@ -31,7 +31,7 @@ def get_root_connection():
     import duckdb
 
     try:
-        return _open_root_connection()
+        return _open_root_connection(str(store.default_db_path()))  # one per database file ($RIGHTSGAP_DB)
     except (duckdb.Error, OSError) as error:
         path = store.default_db_path()
         reason = str(error).splitlines()[0]
@@ -49,8 +49,9 @@ def cursor():
 
 
 def data_version() -> str:
-    """The store's current data version (changes on every load or delete)."""
-    return queries.fetch_data_version(cursor())
+    """The store's current data version (changes on every load or delete), prefixed with the
+    database file, so that cached results never cross from one database file to another."""
+    return f"{store.default_db_path()}|{queries.fetch_data_version(cursor())}"
 
 
 def load_catalogue() -> Catalogue:
