@@ -11,7 +11,14 @@ Schema (one database file; the embedded default is rebuilt from data/ when data/
   mapping (JSON text).
 - ``custom_indicators``: indicators defined by analysts at upload time: code, definition (JSON text
   of a catalogue entry).
-- ``meta``: key/value (e.g. the fingerprint of the embedded data last built).
+- ``meta``: key/value (e.g. the fingerprint of the embedded data last built; ``data_version``, a
+  counter bumped by every load, rename and delete of uploaded data, read by queries.fetch_data_version).
+- ``boundaries``: boundaries of local units uploaded as GeoJSON: name (primary key), file_name,
+  sha256, code_property, feature_count, codes (JSON list), geojson (FeatureCollection text), loaded_at.
+
+Uploads (core.upload) stage each file in TEMP tables of the uploading session's own cursor
+(upload_grid, upload_staged, upload_rejected and the lookup_* tables), so that two sessions never see
+each other's unfinished work; commit_staged_upload then stores the usable rows in one transaction.
 
 Connections: open one root connection per process (``open_database``) and give each query or
 session its own ``root.cursor()``; DuckDB connections are not shared across threads.
