@@ -356,6 +356,30 @@ def test_exports_of_hostile_places_and_sources_neutralise_formulas_and_run_nothi
     assert pdf.startswith(b"%PDF") and b"/JavaScript" not in pdf and b"/JS " not in pdf and b"/Launch" not in pdf
 
 
+def test_the_comparison_pdf_prints_a_hostile_attribution_as_text_and_runs_nothing(connection):
+    import pypdf
+
+    from core import compare, report, treaties
+    from core.queries import fetch_datasets
+
+    cursor = connection.cursor()
+    session = upload.UploadSession(cursor, b"geo,year,group,sex,age,value\nBRA,2021,nationals,T,Y15-64,70.5\n"
+                                           b"BRA,2021,non_nationals,T,Y15-64,61.25\n", f"{PATH}.csv")
+    mapping = session.guess_mapping()
+    mapping.indicator = "work.employment_rate"
+    attribution = f"{HTML} {FORMULA} {SQL}"
+    assert session.load(mapping, upload.DatasetInfo(name=SQL_2, source=attribution)).status == "loaded"
+    view = compare.View(("BRA", "DEU"), "work", "work.employment_rate", 2021)
+    datasets = fetch_datasets(connection)
+    section = report.ReportSection(view, compare.fetch_comparison(connection.cursor(), view),
+                                   treaties.fetch_commitments(list(view.places)), dict(zip(datasets["name"], datasets["source"])))
+    pdf = report.build_comparison_pdf([section], compare.STABLE_THRESHOLD_PP_PER_YEAR)
+    assert pdf.startswith(b"%PDF") and b"/JavaScript" not in pdf and b"/JS " not in pdf and b"/Launch" not in pdf
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Brazil" in text
+    assert "window.__pwned" in text and "cmd|' /C calc'" in text and "DROP TABLE observations" in text  # the attribution, as text
+
+
 # -------------------------------------------------------------------------- the pages (AppTest)
 
 PAGES = ["pages/explore.py", "pages/country_profile.py", "pages/catalogue.py", "pages/indicator_set.py",
