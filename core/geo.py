@@ -123,7 +123,7 @@ def resolve_place(text: str) -> Place | None:
         return _country(EUROSTAT_COUNTRY_CODES[upper])
     if upper in {"XKX", "KOSOVO", "KOSOVO*"} or raw.lower().startswith("kosovo"):
         return _country(KOSOVO)
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         record = pycountry.countries.get(numeric=raw.zfill(3))
         return _country(record.alpha_3) if record else None
     if len(raw) in (2, 3) and raw.isalpha():

@@ -347,7 +347,7 @@ def resolve_place_any(text: str) -> geo_codes.Place | None:
     upper = raw.upper()
     if upper in WORLD_BANK_AGGREGATES:
         return geo_codes.Place(upper, "global" if upper == "WLD" else "regional", WORLD_BANK_AGGREGATES[upper])
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         code = raw.zfill(3)
         if code in _M49_WORLD:
             return geo_codes.resolve_place("WLD")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core import readers
@@ -374,6 +374,7 @@ _CELLS = st.text(alphabet=st.sampled_from(list("DEFRNA0123456789.,;:\t\n\" -bu\\
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(header=_HEADERS, body=st.binary(max_size=300) | _CELLS)
+@example(header=b"geo,year,value\n", body=b"\x00\n\xb9")  # '¹' in the place column: a digit, but not an ASCII one
 def test_any_bytes_give_a_source_table_never_an_exception(header, body):
     result = read_file_bytes(header + body, "fuzz.csv")
     assert isinstance(result, SourceTable)
