@@ -402,10 +402,6 @@ def test_every_page_survives_hostile_url_parameters_and_a_hostile_dataset(built_
     finally:
         root.close()
     monkeypatch.setenv("RIGHTSGAP_DB", str(path))
-    import streamlit as st
-
-    st.cache_resource.clear()  # a new database file: no connection or data cached from another test
-    st.cache_data.clear()
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     for key, value in {"right": SQL, "indicator": HTML, "group": FORMULA, "year": "2020; DROP TABLE observations",
                        "sex": PATH, "age": LONG[:2000], "level": MARKDOWN, "country": SQL, "set": f"{HTML},{SQL}",
