@@ -64,7 +64,7 @@ st.caption("Every file loaded through *Upload*, with where it came from (file, S
 
 message = st.session_state.pop("datasets_message", None)
 if message:
-    (st.success if message[0] == "success" else st.error)(message[1], icon=":material/check_circle:" if message[0] == "success"
+    (st.success if message[0] == "success" else st.error)(layout.escape_markdown(message[1]), icon=":material/check_circle:" if message[0] == "success"
                                                            else ":material/error:")
 
 datasets = upload.load_uploaded_datasets(version)
@@ -89,10 +89,12 @@ else:
     chosen = st.selectbox("Inspect a dataset", names, key="datasets_chosen")
     row = datasets.loc[datasets["name"] == chosen].iloc[0]
     with st.container(border=True):
-        st.markdown(f"#### {row['title'] or row['name']}")
-        st.markdown(f"**{vocabulary.PRODUCERS.get(row['producer_type'], row['producer_type'])}** · uploaded · "
-                    f"{row['source'] or 'no attribution given'}" + (f" · licence {row['licence']}" if row["licence"] else ""))
-        st.caption(f"File {row['file_name']} · SHA-256 {row['sha256']} · loaded {row['loaded_at']} · {row['row_count']:,} observations")
+        st.markdown(f"#### {layout.escape_markdown(row['title'] or row['name'])}")
+        st.markdown(f"**{vocabulary.PRODUCERS.get(row['producer_type'], 'Producer not stated')}** · uploaded · "
+                    f"{layout.escape_markdown(row['source'] or 'no attribution given')}"
+                    + (f" · licence {layout.escape_markdown(row['licence'])}" if row["licence"] else ""))
+        st.caption(f"File {layout.escape_markdown(row['file_name'])} · SHA-256 {row['sha256']} · loaded {row['loaded_at']} · "
+                   f"{row['row_count']:,} observations")
         detection = json.loads(row["detection"]) if row["detection"] else {}
         mapping = json.loads(row["mapping"]) if row["mapping"] else {}
         left, right = st.columns(2)
@@ -106,7 +108,8 @@ else:
             st.text_input("New name", value=chosen, key=f"rename_{chosen}")
             st.button("Rename", key=f"rename_button_{chosen}", icon=":material/edit:", on_click=rename_chosen, args=(chosen,))
         with second:
-            sure = st.checkbox(f"Yes, delete '{chosen}' and its {row['row_count']:,} observations", key=f"delete_sure_{chosen}")
+            sure = st.checkbox(f"Yes, delete '{layout.escape_markdown(chosen)}' and its {row['row_count']:,} observations",
+                               key=f"delete_sure_{chosen}")
             st.button("Delete", key=f"delete_button_{chosen}", icon=":material/delete:", disabled=not sure,
                       on_click=delete_chosen, args=(chosen,))
 
@@ -129,6 +132,7 @@ else:
         st.button("Rename", key="boundaries_rename_button", icon=":material/edit:", on_click=rename_boundaries,
                   args=(chosen_boundaries,))
     with second:
-        sure = st.checkbox(f"Yes, delete the boundaries '{chosen_boundaries}'", key=f"boundaries_delete_sure_{chosen_boundaries}")
+        sure = st.checkbox(f"Yes, delete the boundaries '{layout.escape_markdown(chosen_boundaries)}'",
+                           key=f"boundaries_delete_sure_{chosen_boundaries}")
         st.button("Delete", key="boundaries_delete_button", icon=":material/delete:", disabled=not sure,
                   on_click=delete_boundaries, args=(chosen_boundaries,))

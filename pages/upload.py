@@ -25,7 +25,7 @@ if uploaded is None:
     st.stop()
 content = uploaded.getvalue()
 if len(content) > upload.upload_limit_mb() * 1024 * 1024:
-    st.error(f"{uploaded.name} is {len(content) / 1e6:.0f} MB, above the {upload.upload_limit_mb()} MB limit; split the file "
+    st.error(f"{layout.escape_markdown(uploaded.name)} is {len(content) / 1e6:.0f} MB, above the {upload.upload_limit_mb()} MB limit; split the file "
              "or ask your administrator to raise server.maxUploadSize.", icon=":material/error:")
     st.stop()
 if upload.is_boundaries(content, uploaded.name):
@@ -42,7 +42,7 @@ if wanted != overrides:
     st.session_state["upload_overrides"] = {uploaded.file_id: wanted}
     st.rerun()
 for problem in session.format_problems:
-    st.error(problem.message, icon=":material/error:")
+    st.error(layout.escape_markdown(problem.message), icon=":material/error:")
 if not session.readable:
     st.stop()
 with st.expander("The first rows as read", expanded=False):
@@ -86,11 +86,11 @@ if clicked:
     try:
         result = upload.load(held, mapping, info, allow, replace, version)
     except (upload_core.UploadError, *upload.REQUEST_ERRORS) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(layout.escape_markdown(str(error)), icon=":material/error:")
         st.stop()
     if result.status == "loaded":
         st.session_state["upload_last_loaded"] = result.dataset
-        st.success(f"Loaded '{result.dataset}': {result.rows_loaded:,} observations. It now appears on every page, marked as "
+        st.success(f"Loaded '{layout.escape_markdown(result.dataset)}': {result.rows_loaded:,} observations. It now appears on every page, marked as "
                    "uploaded.", icon=":material/check_circle:")
         links = st.columns(3)
         links[0].page_link("pages/explore.py", label="See its gaps on Explore", icon=":material/map:")

@@ -1,11 +1,23 @@
 """Small rendering helpers shared by pages: empty states, gap tables, source lines, downloads."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
 from core import charts, vocabulary
 from core.catalogue import Indicator
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>!$~|])")
+
+
+def escape_markdown(text) -> str:
+    """Text from a file or a user made literal for st.markdown / st.caption / st.error: the markdown
+    characters that make links and images (a request off the machine), HTML, emphasis, code, tables
+    and formulas are backslash-escaped (underscores inside words and dots are left as they are)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def empty_state(message: str, suggestion: str | None = None) -> None:
@@ -49,7 +61,7 @@ def render_gap_table(table: pd.DataFrame, key: str) -> None:
 def source_line(datasets: pd.DataFrame, names: list[str]) -> str:
     """'Source: Eurostat, dataset LFSA_ERGAN — CC BY 4.0 (c) European Union' for each dataset named."""
     rows = datasets.loc[datasets["name"].isin(names)]
-    parts = [f"{row.source}" + (f" — licence {row.licence}" if row.licence else "")
+    parts = [escape_markdown(row.source) + (f" — licence {escape_markdown(row.licence)}" if row.licence else "")
              + (f" (uploaded; {vocabulary.PRODUCERS.get(row.producer_type, 'producer not stated').lower()})"
                 if row.kind == "uploaded" else "")
              for row in rows.itertuples(index=False)]

@@ -32,7 +32,7 @@ def render_local_level(selection, version: str) -> bool:
     catalogue = data.load_catalogue()
     if selection.indicator not in indicators or not selection.group:
         names = ", ".join(catalogue.get(code).title if code in catalogue else code for code in indicators)
-        layout.empty_state(f"This indicator has no local data. Uploaded local data exist for: {names}.",
+        layout.empty_state(f"This indicator has no local data. Uploaded local data exist for: {layout.escape_markdown(names)}.",
                            "Choose one of them in the sidebar (its right first).")
         return True
     indicator = catalogue.get(selection.indicator)
@@ -40,7 +40,7 @@ def render_local_level(selection, version: str) -> bool:
     reference_label = vocabulary.POPULATION_GROUPS[selection.reference_group]
     everything = data.load_gaps(indicator.code, selection.group, "latest", None, None, version)
     local_gaps = everything.loc[everything["geo_level"] == "local"] if not everything.empty else everything
-    st.subheader(indicator.title)
+    st.subheader(layout.escape_markdown(indicator.title))
     if local_gaps.empty:
         layout.empty_state(f"No local unit has values for both {group_label.lower()} and {reference_label.lower()}.",
                            "Check the group labels of the uploaded file on the Upload page.")
@@ -68,8 +68,8 @@ def render_local_level(selection, version: str) -> bool:
         missing = sorted(set(gaps["geo"]) - codes[name])
         st.plotly_chart(local.build_local_gap_map(gaps, geojson, indicator.unit, group_label, reference_label),
                         key="local_gap_map", config={"displaylogo": False})
-        st.caption(f"Boundaries: '{name}' (uploaded); grey: units of the same boundaries without data."
-                   + (f" No polygon for {', '.join(missing)}." if missing else ""))
+        st.caption(f"Boundaries: '{layout.escape_markdown(name)}' (uploaded); grey: units of the same boundaries without data."
+                   + (f" No polygon for {layout.escape_markdown(', '.join(missing))}." if missing else ""))
     else:
         layout.empty_state("No uploaded boundaries carry these units' codes, so there is no map.",
                            "Upload a GeoJSON keyed by the same codes on the Upload page; the ranking is below.")

@@ -17,6 +17,7 @@ import streamlit as st
 from core import boundaries, readers, store, upload, vocabulary
 from core.catalogue import UNITS
 from ui import data
+from ui.layout import escape_markdown
 
 _SESSION_KEY = "_upload_session"
 NONE = "(none)"
@@ -171,7 +172,7 @@ def render_detection(held: _Held, overrides: dict, key: str) -> dict:
     fmt = held.session.format
     st.markdown("#### 1. What we found")
     notes = " · ".join(n for n in fmt.notes if not n.startswith("encoding")) or "nothing unusual"
-    st.caption(f"{upload_kind(fmt)}. {notes}.")
+    st.caption(escape_markdown(f"{upload_kind(fmt)}. {notes}."))
     wanted = dict(overrides)
     columns = st.columns([2, 1.3, 1.3, 1.3] if fmt.kind == "excel" else [2, 1.3, 1.3, 1.3, 1.3])
     layouts = list(readers.LAYOUTS)
@@ -408,7 +409,7 @@ def _indicator_picker(held: _Held, mapping: upload.Mapping, guessed: upload.Mapp
     try:
         indicator = upload.build_custom_indicator(fields, catalogue)
     except upload.UploadError as error:
-        st.warning(str(error), icon=":material/edit:")
+        st.warning(escape_markdown(str(error)), icon=":material/edit:")
         return None, None, labels
     return indicator.code, indicator.model_dump(), labels
 
@@ -482,12 +483,13 @@ def render_boundaries_upload(content: bytes, file_name: str, version: str) -> No
     try:
         geojson, used = boundaries.read_uploaded_boundaries(content, file_name)
     except boundaries.BoundariesError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
         return
     codes = [f["id"] for f in geojson["features"]]
     names = [next((f["properties"].get(k) for k in ("NAME_LATN", "name", "NAME", "NUTS_NAME") if f["properties"].get(k)), "")
              for f in geojson["features"]]
-    st.success(f"{len(codes)} units, keyed by the property '{used}' (e.g. {', '.join(codes[:5])}).", icon=":material/check_circle:")
+    st.success(f"{len(codes)} units, keyed by the property '{escape_markdown(used)}' (e.g. {escape_markdown(', '.join(codes[:5]))}).",
+               icon=":material/check_circle:")
     st.dataframe(pd.DataFrame({"Code": codes, "Name": names}).head(200), hide_index=True, key="boundaries_preview", height=220)
     name = st.text_input("Name of these boundaries", value=file_name.rsplit(".", 1)[0], key="boundaries_name")
     replace = st.checkbox("Replace boundaries of the same name", key="boundaries_replace")
@@ -496,9 +498,9 @@ def render_boundaries_upload(content: bytes, file_name: str, version: str) -> No
             count = store.save_boundaries(data.cursor(), name, file_name, hashlib.sha256(content).hexdigest(), used, geojson,
                                           replace=replace)
         except REQUEST_ERRORS as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(str(error)), icon=":material/error:")
             return
-        st.success(f"Stored {count} units as '{name}'. Now upload a data file keyed by these codes (choose 'Local units').",
+        st.success(f"Stored {count} units as '{escape_markdown(name)}'. Now upload a data file keyed by these codes (choose 'Local units').",
                    icon=":material/check_circle:")
 
 

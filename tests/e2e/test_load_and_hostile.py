@@ -137,11 +137,6 @@ def test_a_hostile_file_uploaded_through_the_page_is_reported_as_text_and_runs_n
     assert not guard.outside
 
 
-@pytest.mark.xfail(strict=True, reason="an uploaded dataset's texts are written into st.caption/st.markdown as markdown: "
-                                       "ui.layout.source_line (the attribution under Explore's table) and pages/datasets.py "
-                                       "(title, attribution, licence). An attribution holding ![x](http://host/pixel.png) "
-                                       "makes every visitor's browser fetch that URL: a tracking pixel, and a request off "
-                                       "the machine. Fix: escape markdown in user text before st.caption/st.markdown.")
 @pytest.mark.parametrize("path", ["/?right=work&indicator=work.employment_rate&year=2020&sex=T&level=global", "/datasets"],
                          ids=["explore source line", "your datasets"])
 def test_an_attribution_written_as_a_markdown_image_is_not_fetched(hostile_server, browser, path):
