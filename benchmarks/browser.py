@@ -101,15 +101,19 @@ def measure_cold_start(browser, database: Path, workdir: Path) -> tuple[float, f
     outcome, the page's Payload, (context, page, outside requests, RunWatcher))."""
     outside: list[str] = []
     server = harness.start_server(database, workdir)
-    context, page = harness.new_page(browser, outside)
-    payload = Payload(page)
-    runs = harness.RunWatcher(page)
-    opened = time.perf_counter()
-    page.goto(f"{server.base}/?right=work&indicator={INDICATOR}&group={GROUP}&sex=T")
-    outcome = harness.wait_for_first_page(page, "map", runs=runs, opened=opened)
-    drawn = time.perf_counter() - server.started_at
-    if outside:
-        raise RuntimeError(f"requests left 127.0.0.1: {sorted(set(outside))}")
+    try:
+        context, page = harness.new_page(browser, outside)
+        payload = Payload(page)
+        runs = harness.RunWatcher(page)
+        opened = time.perf_counter()
+        page.goto(f"{server.base}/?right=work&indicator={INDICATOR}&group={GROUP}&sex=T")
+        outcome = harness.wait_for_first_page(page, "map", runs=runs, opened=opened)
+        drawn = time.perf_counter() - server.started_at
+        if outside:
+            raise RuntimeError(f"requests left 127.0.0.1: {sorted(set(outside))}")
+    except BaseException:
+        server.stop()  # never leave a server behind
+        raise
     return drawn, server.healthy_seconds, server, outcome, payload, (context, page, outside, runs)
 
 
@@ -125,51 +129,55 @@ def measure(repeat: int = 30) -> list[tuple[str, str, str]]:
         try:
             database = workdir / "cold.duckdb"
             cold, healthy, server, outcome, payload, (context, page, outside, runs) = measure_cold_start(browser, database, workdir)
-            first_runs = server.new_runs()
-            first_finished = runs.finished[0][0] - server.started_at if runs.finished else float("nan")
-            rows.append(("cold start: `streamlit run` -> Explore drawn, map painted (new database, built on first run)",
-                         f"{cold:.1f} s (server healthy {healthy:.1f} s; first script run {sum(s for _, s in first_runs):.1f} s, "
-                         f"finished {first_finished:.1f} s after start; the rest is the browser loading the bundle "
-                         f"and drawing the map)", "a few s"))
-            # Payload of the first visit (empty browser cache), then of one selection change.
-            page.wait_for_timeout(500)
-            http = payload.http_bytes()
-            rows.append(("Explore payload, first visit: one-time static assets (JS/CSS bundle, fonts)",
-                         f"{http['static'] / 1e6:.2f} MB", "cached by the browser"))
-            rows.append(("Explore payload, first visit: world boundaries (/app/static, gzip)",
-                         f"{http['boundaries'] / 1e3:.0f} KB", "a few hundred KB"))
-            rows.append(("Explore payload, first visit: page data (websocket frames + HTML/config)",
-                         f"{(payload.websocket_bytes + http['page']) / 1e3:.0f} KB ({payload.websocket_frames} frames)",
-                         "a few hundred KB"))
-            before = payload.websocket_bytes
-            changes = harness.drive_explore(server, page, runs, years, repeat)
-            per_change = (payload.websocket_bytes - before) / max(1, repeat)
-            rows.append(("Explore payload per selection change (websocket frames, mean)", f"{per_change / 1e3:.0f} KB",
-                         "a few hundred KB"))
-            rows.append(("Explore selection change, browser: press -> new map drawn (embedded)",
-                         harness.describe_ms(changes.browser_ms) + _problems(changes)
-                         + harness.describe_parts(changes), "-"))
-            rows.append(("Explore selection change, server-side script run via `streamlit run` (embedded)",
-                         harness.describe_ms(changes.server_ms), "< 100 ms"))
-            opened = time.perf_counter()
-            page.goto(f"{server.base}/country?country={countries[0][1]}")
-            harness.wait_for_first_page(page, "page", runs=runs, opened=opened)
-            profile = harness.drive_profile(server, page, runs, [name for name, _ in countries], min(repeat, len(countries) - 1))
-            rows.append(("Country profile change of country, browser: press -> page drawn (embedded)",
-                         harness.describe_ms(profile.browser_ms) + _problems(profile)
-                         + harness.describe_parts(profile), "-"))
-            rows.append(("Country profile change of country, server-side script run via `streamlit run` (embedded)",
-                         harness.describe_ms(profile.server_ms), "< 100 ms"))
-            if outside:
-                rows.append(("requests that left 127.0.0.1", ", ".join(sorted(set(outside))), "none"))
-            context.close()
-            server.stop()
+            try:
+                first_runs = server.new_runs()
+                first_finished = runs.finished[0][0] - server.started_at if runs.finished else float("nan")
+                rows.append(("cold start: `streamlit run` -> Explore drawn, map painted (new database, built on first run)",
+                             f"{cold:.1f} s (server healthy {healthy:.1f} s; first script run {sum(s for _, s in first_runs):.1f} s, "
+                             f"finished {first_finished:.1f} s after start; the rest is the browser loading the bundle "
+                             f"and drawing the map)", "a few s"))
+                # Payload of the first visit (empty browser cache), then of one selection change.
+                page.wait_for_timeout(500)
+                http = payload.http_bytes()
+                rows.append(("Explore payload, first visit: one-time static assets (JS/CSS bundle, fonts)",
+                             f"{http['static'] / 1e6:.2f} MB", "cached by the browser"))
+                rows.append(("Explore payload, first visit: world boundaries (/app/static, gzip)",
+                             f"{http['boundaries'] / 1e3:.0f} KB", "a few hundred KB"))
+                rows.append(("Explore payload, first visit: page data (websocket frames + HTML/config)",
+                             f"{(payload.websocket_bytes + http['page']) / 1e3:.0f} KB ({payload.websocket_frames} frames)",
+                             "a few hundred KB"))
+                before = payload.websocket_bytes
+                changes = harness.drive_explore(server, page, runs, years, repeat)
+                per_change = (payload.websocket_bytes - before) / max(1, repeat)
+                rows.append(("Explore payload per selection change (websocket frames, mean)", f"{per_change / 1e3:.0f} KB",
+                             "a few hundred KB"))
+                rows.append(("Explore selection change, browser: press -> new map drawn (embedded)",
+                             harness.describe_ms(changes.browser_ms) + _problems(changes)
+                             + harness.describe_parts(changes), "-"))
+                rows.append(("Explore selection change, server-side script run via `streamlit run` (embedded)",
+                             harness.describe_ms(changes.server_ms), "< 100 ms"))
+                opened = time.perf_counter()
+                page.goto(f"{server.base}/country?country={countries[0][1]}")
+                harness.wait_for_first_page(page, "page", runs=runs, opened=opened)
+                profile = harness.drive_profile(server, page, runs, [name for name, _ in countries], min(repeat, len(countries) - 1))
+                rows.append(("Country profile change of country, browser: press -> page drawn (embedded)",
+                             harness.describe_ms(profile.browser_ms) + _problems(profile)
+                             + harness.describe_parts(profile), "-"))
+                rows.append(("Country profile change of country, server-side script run via `streamlit run` (embedded)",
+                             harness.describe_ms(profile.server_ms), "< 100 ms"))
+                if outside:
+                    rows.append(("requests that left 127.0.0.1", ", ".join(sorted(set(outside))), "none"))
+                context.close()
+            finally:
+                server.stop()
             # Restart on the database built above: what a user meets every day after the first start.
             restart, healthy, server, _, _, (context, page, outside, _) = measure_cold_start(browser, database, workdir)
-            rows.append(("restart: `streamlit run` -> Explore drawn, map painted (database already built)",
-                         f"{restart:.1f} s (server healthy after {healthy:.1f} s)", "a few s"))
-            context.close()
-            server.stop()
+            try:
+                rows.append(("restart: `streamlit run` -> Explore drawn, map painted (database already built)",
+                             f"{restart:.1f} s (server healthy after {healthy:.1f} s)", "a few s"))
+                context.close()
+            finally:
+                server.stop()
         finally:
             browser.close()
     return rows
