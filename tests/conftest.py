@@ -28,3 +28,23 @@ def app_database(built_database, tmp_path, monkeypatch) -> Path:
     shutil.copy(built_database, path)
     monkeypatch.setenv("RIGHTSGAP_DB", str(path))
     return path
+
+
+def open_app(page: str | None = None, **query):
+    """Run app.py with these URL query parameters (as a copied link would), then switch to ``page``.
+
+    Clears Streamlit's caches first: each test has its own database file. Fails on any exception.
+    """
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for key, value in query.items():
+        app.query_params[key] = str(value)
+    app.run()
+    if page:
+        app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app

@@ -21,26 +21,10 @@ from streamlit.testing.v1 import AppTest
 
 from core import exports, vocabulary
 from core.catalogue import load_default_catalogue
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_app
 from ui.indicator_set import format_set_param, parse_set_param
 
 CATALOGUE = load_default_catalogue()
-
-
-def open_app(page: str | None = None, **query) -> AppTest:
-    """Run app.py with the URL's query parameters, then switch to ``page``."""
-    import streamlit as st
-
-    st.cache_resource.clear()  # the test's own database: no connection cached from another test
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for key, value in query.items():
-        app.query_params[key] = str(value)
-    app.run()
-    if page:
-        app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
 
 
 def markdown_texts(app: AppTest) -> list[str]:

@@ -11,22 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests import conftest
 
 
 def open_app(app_database, page: str | None = None, **query) -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()  # a new database file: no connection cached from another test
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    for key, value in query.items():
-        app.query_params[key] = str(value)
-    app.run()
-    if page:
-        app.switch_page(page).run()
-    assert not app.exception, app.exception
-    return app
+    """app_database (the fixture) has set this test's own database; see tests.conftest.open_app."""
+    return conftest.open_app(page, **query)
 
 
 def figure(app: AppTest, index: int) -> dict:
