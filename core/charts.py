@@ -65,21 +65,33 @@ def _features_for(boundaries: dict, codes: set[str]) -> dict:
     return {"type": "FeatureCollection", "features": [f for f in boundaries["features"] if f["id"] in codes]}
 
 
-_SMALL_CODES_CACHE: dict[int, frozenset[str]] = {}
+#: Per boundaries/points object (kept alive here, so that an id is never reused while cached; a few entries
+#: at most: the world boundaries, the points, and the latest uploaded local boundaries).
+_OBJECT_CACHE: dict[tuple[str, int], tuple[object, object]] = {}
+
+
+def _cached_per_object(kind: str, source: object, compute):
+    key = (kind, id(source))
+    cached = _OBJECT_CACHE.get(key)
+    if cached is None or cached[0] is not source:
+        if len(_OBJECT_CACHE) > 16:
+            _OBJECT_CACHE.clear()
+        cached = _OBJECT_CACHE[key] = (source, compute(source))
+    return cached[1]
 
 
 def small_polygon_codes(boundaries: dict, max_degrees: float = 1.2) -> frozenset[str]:
     """Codes whose whole polygon fits in a box of max_degrees x max_degrees (Malta, Luxembourg,
     Liechtenstein ...): too small to see or click on a world or Europe map, so they also get a point."""
-    key = id(boundaries)
-    if key not in _SMALL_CODES_CACHE:
+    def compute(collection: dict) -> frozenset[str]:
         small = set()
-        for feature in boundaries["features"]:
+        for feature in collection["features"]:
             coordinates = np.array([point for ring in _rings(feature["geometry"]) for point in ring])
             if coordinates.size and np.ptp(coordinates[:, 0]) <= max_degrees and np.ptp(coordinates[:, 1]) <= max_degrees:
                 small.add(feature["id"])
-        _SMALL_CODES_CACHE[key] = frozenset(small)
-    return _SMALL_CODES_CACHE[key]
+        return frozenset(small)
+
+    return _cached_per_object(f"small-{max_degrees}", boundaries, compute)
 
 
 def _rings(geometry: dict) -> list:
@@ -88,6 +100,33 @@ def _rings(geometry: dict) -> list:
     if geometry["type"] == "MultiPolygon":
         return [ring for polygon in geometry["coordinates"] for ring in polygon]
     return []
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """A plotly Figure from plain trace and layout dicts, without plotly's property validation.
+
+    Validation costs about 10 ms per figure (more than the rest of a page's work), and the
+    figures here are built by this module alone: tests/test_charts.py validates every builder's
+    output with plotly's full validation instead (``go.Figure(figure.to_dict())``).
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _column(frame: pd.DataFrame, name: str) -> list:
+    """A column as a plain Python list (plotly serialises lists without per-element validation)."""
+    return frame[name].tolist()
+
+
+def _hover_texts(frame: pd.DataFrame, unit: str, group_label: str, reference_label: str) -> list[str]:
+    """One tooltip per row of a gaps frame (geo_name, year, value, reference_value, disadvantage,
+    flags, low_reliability): both values, the disadvantage, the flags spelled out, and a warning
+    for low-reliability values."""
+    return [
+        _hover_text(name, year, value, reference_value, disadvantage, flags, low, unit, group_label, reference_label)
+        for name, year, value, reference_value, disadvantage, flags, low in zip(
+            _column(frame, "geo_name"), _column(frame, "year"), _column(frame, "value"), _column(frame, "reference_value"),
+            _column(frame, "disadvantage"), frame["flags"].fillna("").tolist(), _column(frame, "low_reliability"))
+    ]
 
 
 def build_gap_map(
@@ -116,11 +155,11 @@ def build_gap_map(
         the browser downloads them once and caches them, and each figure stays a few KB.
     context: optional rows (geo, geo_name, value) shown in greys where no gap exists (e.g. migrants'
         share of the population), labelled context_label.
-    Returns a plotly Figure (choropleth_map + scatter_map traces, white-bg style: no tiles).
+    Returns a plotly Figure (choroplethmap + scattermap traces, white-bg style: no tiles).
     """
-    figure = go.Figure()
-    national = gaps.loc[gaps["geo_level"] != "regional"].copy() if not gaps.empty else gaps
-    polygon_ids = {f["id"] for f in boundaries["features"]}
+    traces: list[dict] = []
+    national = gaps.loc[gaps["geo_level"] != "regional"] if not gaps.empty else gaps
+    polygon_ids = _polygon_ids(boundaries)
 
     def polygons(codes) -> dict | str:
         return geojson_url if geojson_url else _features_for(boundaries, set(codes))
@@ -130,84 +169,106 @@ def build_gap_map(
         context = context.loc[~context["geo"].isin(codes_shown)]
         codes_shown |= set(context["geo"])
     if view == "europe":
-        lon_min, lat_min, lon_max, lat_max = EUROPE_BOX
-        inside = points.loc[points["longitude"].between(lon_min, lon_max) & points["latitude"].between(lat_min, lat_max), "iso_a3"]
-        background = sorted(set(inside) & polygon_ids)
-        figure.add_trace(go.Choroplethmap(
-            geojson=polygons(background), locations=background,
-            z=[0] * len(background), colorscale=[[0, "#eeeeee"], [1, "#eeeeee"]], showscale=False,
-            marker_line_color="#ffffff", marker_line_width=0.5, hoverinfo="skip", name="no data",
-        ))
+        background = _europe_background(points, polygon_ids)
+        traces.append({
+            "type": "choroplethmap", "geojson": polygons(background), "locations": background,
+            "z": [0] * len(background), "colorscale": [[0, "#eeeeee"], [1, "#eeeeee"]], "showscale": False,
+            "marker": {"line": {"color": "#ffffff", "width": 0.5}}, "hoverinfo": "skip", "name": "no data",
+        })
     if context is not None and not context.empty:
         in_polygons = context.loc[context["geo"].isin(polygon_ids)]
-        figure.add_trace(go.Choroplethmap(
-            geojson=polygons(in_polygons["geo"]), locations=in_polygons["geo"],
-            z=in_polygons["value"], colorscale=CONTEXT_SCALE, zmin=0, zmax=float(np.nanpercentile(context["value"], 95)),
-            marker_line_color="#ffffff", marker_line_width=0.4, marker_opacity=0.9,
-            colorbar=dict(title=dict(text=context_label, side="top"), orientation="h", x=0.5, xanchor="center",
-                          y=-0.02, yanchor="top", len=0.5, thickness=10),
-            customdata=in_polygons[["geo_name"]].to_numpy(),
-            hovertemplate="<b>%{customdata[0]}</b><br>" + context_label + ": %{z:.1f}%<br>no gap data<extra></extra>",
-            name=context_label,
-        ))
+        traces.append({
+            "type": "choroplethmap", "geojson": polygons(in_polygons["geo"]), "locations": _column(in_polygons, "geo"),
+            "z": _column(in_polygons, "value"), "colorscale": CONTEXT_SCALE, "zmin": 0,
+            "zmax": float(np.nanpercentile(context["value"], 95)),
+            "marker": {"line": {"color": "#ffffff", "width": 0.4}, "opacity": 0.9},
+            "colorbar": {"title": {"text": context_label, "side": "top"}, "orientation": "h", "x": 0.5, "xanchor": "center",
+                         "y": -0.02, "yanchor": "top", "len": 0.5, "thickness": 10},
+            "customdata": [[name] for name in _column(in_polygons, "geo_name")],
+            "hovertemplate": "<b>%{customdata[0]}</b><br>" + context_label + ": %{z:.1f}%<br>no gap data<extra></extra>",
+            "name": context_label,
+        })
     if not national.empty:
-        limit = float(np.nanmax(np.abs(national["disadvantage"]))) or 1.0
-        national["hover"] = [
-            _hover_text(row, unit, group_label, reference_label) for row in national.itertuples(index=False)
-        ]
-        in_polygons = national.loc[national["geo"].isin(polygon_ids)]
-        figure.add_trace(go.Choroplethmap(
-            geojson=polygons(in_polygons["geo"]), locations=in_polygons["geo"],
-            z=in_polygons["disadvantage"], zmin=-limit, zmax=limit, zmid=0, colorscale=DIVERGING_SCALE,
-            marker_line_color="#ffffff", marker_line_width=0.6,
-            marker_opacity=np.where(in_polygons["low_reliability"], 0.4, 0.95).tolist(),
-            colorbar=dict(title=dict(text=f"Disadvantage ({'pp' if unit == 'percent' else unit})<br>red: migrants worse off", side="top"),
-                          x=1.0, len=0.75, y=0.5, thickness=14),
-            text=in_polygons["hover"], hovertemplate="%{text}<extra></extra>", name="disadvantage",
-        ))
+        limit = float(np.nanmax(np.abs(national["disadvantage"].to_numpy(dtype=float)))) or 1.0
+        hover = _hover_texts(national, unit, group_label, reference_label)
+        geos = _column(national, "geo")
+        disadvantages = _column(national, "disadvantage")
+        low_reliability = _column(national, "low_reliability")
+        shown = [i for i, geo in enumerate(geos) if geo in polygon_ids]
+        traces.append({
+            "type": "choroplethmap", "geojson": polygons([geos[i] for i in shown]), "locations": [geos[i] for i in shown],
+            "z": [disadvantages[i] for i in shown], "zmin": -limit, "zmax": limit, "zmid": 0, "colorscale": DIVERGING_SCALE,
+            "marker": {"line": {"color": "#ffffff", "width": 0.6},
+                       "opacity": [0.4 if low_reliability[i] else 0.95 for i in shown]},
+            "colorbar": {"title": {"text": f"Disadvantage ({'pp' if unit == 'percent' else unit})<br>red: migrants worse off",
+                                   "side": "top"}, "x": 1.0, "len": 0.75, "y": 0.5, "thickness": 14},
+            "text": [hover[i] for i in shown], "hovertemplate": "%{text}<extra></extra>", "name": "disadvantage",
+        })
+        located = _point_locations(points)
         small = small_polygon_codes(boundaries)
-        without_polygon = national.loc[~national["geo"].isin(polygon_ids) | national["geo"].isin(small)].merge(
-            points.rename(columns={"iso_a3": "geo"})[["geo", "longitude", "latitude"]], on="geo", how="inner")
-        if not without_polygon.empty:
-            figure.add_trace(go.Scattermap(
-                lon=without_polygon["longitude"], lat=without_polygon["latitude"], mode="markers",
-                marker=dict(size=11, color=without_polygon["disadvantage"], colorscale=DIVERGING_SCALE, cmin=-limit, cmax=limit),
-                text=without_polygon["hover"], hovertemplate="%{text}<extra></extra>", name="small states (points)", showlegend=False,
-            ))
-        unreliable = national.loc[national["low_reliability"]].merge(
-            points.rename(columns={"iso_a3": "geo"})[["geo", "longitude", "latitude"]], on="geo", how="inner")
-        if not unreliable.empty:
+        as_points = [i for i, geo in enumerate(geos) if (geo not in polygon_ids or geo in small) and geo in located]
+        if as_points:
+            traces.append({
+                "type": "scattermap", "lon": [located[geos[i]][0] for i in as_points],
+                "lat": [located[geos[i]][1] for i in as_points], "mode": "markers",
+                "marker": {"size": 11, "color": [disadvantages[i] for i in as_points], "colorscale": DIVERGING_SCALE,
+                           "cmin": -limit, "cmax": limit},
+                "text": [hover[i] for i in as_points], "hovertemplate": "%{text}<extra></extra>",
+                "name": "small states (points)", "showlegend": False,
+            })
+        unreliable = [i for i, geo in enumerate(geos) if low_reliability[i] and geo in located]
+        if unreliable:
             # A dark dot (not a text label: MapLibre text needs glyphs from a font server).
-            figure.add_trace(go.Scattermap(
-                lon=unreliable["longitude"], lat=unreliable["latitude"], mode="markers",
-                marker=dict(size=9, color="#222222", opacity=0.9),
-                text=unreliable["hover"], hovertemplate="%{text}<extra></extra>", name="low reliability (flag u), faded",
-                showlegend=True,
-            ))
+            traces.append({
+                "type": "scattermap", "lon": [located[geos[i]][0] for i in unreliable],
+                "lat": [located[geos[i]][1] for i in unreliable], "mode": "markers",
+                "marker": {"size": 9, "color": "#222222", "opacity": 0.9},
+                "text": [hover[i] for i in unreliable], "hovertemplate": "%{text}<extra></extra>",
+                "name": "low reliability (flag u), faded", "showlegend": True,
+            })
     if highlight and highlight in polygon_ids:
-        figure.add_trace(go.Choroplethmap(
-            geojson=polygons([highlight]), locations=[highlight], z=[0], colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-            showscale=False, marker_line_color="#000000", marker_line_width=2.5, hoverinfo="skip", name="chosen country",
-        ))
+        traces.append({
+            "type": "choroplethmap", "geojson": polygons([highlight]), "locations": [highlight], "z": [0],
+            "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "showscale": False,
+            "marker": {"line": {"color": "#000000", "width": 2.5}}, "hoverinfo": "skip", "name": "chosen country",
+        })
     view_settings = MAP_VIEWS.get(view, MAP_VIEWS["world"])
-    figure.update_layout(
-        map=dict(style="white-bg", center=view_settings["center"], zoom=view_settings["zoom"]),
-        margin=dict(l=0, r=0, t=0, b=60 if context is not None and not context.empty else 0), height=height, font=FONT,
-        legend=dict(x=0.01, y=0.02, bgcolor="rgba(255,255,255,0.8)"),
-    )
-    return figure
+    return _figure(traces, {
+        "map": {"style": "white-bg", "center": dict(view_settings["center"]), "zoom": view_settings["zoom"]},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 60 if context is not None and not context.empty else 0}, "height": height,
+        "font": dict(FONT), "legend": {"x": 0.01, "y": 0.02, "bgcolor": "rgba(255,255,255,0.8)"},
+    })
 
 
-def _hover_text(row, unit: str, group_label: str, reference_label: str) -> str:
+def _polygon_ids(boundaries: dict) -> frozenset[str]:
+    """The feature ids of a FeatureCollection."""
+    return _cached_per_object("ids", boundaries, lambda b: frozenset(f["id"] for f in b["features"]))
+
+
+def _point_locations(points: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """{code: (longitude, latitude)} of the representative points (columns iso_a3, longitude, latitude)."""
+    return _cached_per_object("points", points, lambda p: dict(zip(_column(p, "iso_a3"), zip(_column(p, "longitude"),
+                                                                                             _column(p, "latitude")))))
+
+
+def _europe_background(points: pd.DataFrame, polygon_ids: frozenset[str]) -> list[str]:
+    """Codes of the polygons whose representative point lies in EUROPE_BOX (the grey 'no data' layer)."""
+    lon_min, lat_min, lon_max, lat_max = EUROPE_BOX
+    return sorted(code for code, (lon, lat) in _point_locations(points).items()
+                  if lon_min <= lon <= lon_max and lat_min <= lat <= lat_max and code in polygon_ids)
+
+
+def _hover_text(name, year, value, reference_value, disadvantage, flags, low_reliability, unit: str, group_label: str,
+                reference_label: str) -> str:
     lines = [
-        f"<b>{row.geo_name}</b> ({row.year})",
-        f"{group_label}: {format_value(row.value, unit)}",
-        f"{reference_label}: {format_value(row.reference_value, unit)}",
-        f"Disadvantage: {format_difference(row.disadvantage, unit)}",
+        f"<b>{name}</b> ({year})",
+        f"{group_label}: {format_value(value, unit)}",
+        f"{reference_label}: {format_value(reference_value, unit)}",
+        f"Disadvantage: {format_difference(disadvantage, unit)}",
     ]
-    if row.flags:
-        lines.append(f"Flags: {row.flags} ({vocabulary.describe_flags(row.flags)})")
-    if row.low_reliability:
+    if flags:
+        lines.append(f"Flags: {flags} ({vocabulary.describe_flags(flags)})")
+    if low_reliability:
         lines.append("⚠ low reliability (Eurostat flag u): small sample, read with care")
     return "<br>".join(lines)
 
@@ -232,37 +293,41 @@ def build_dumbbell(
     countries = gaps.loc[gaps["geo_level"] != "regional"].sort_values("disadvantage", ascending=True)
     aggregates = gaps.loc[gaps["geo_level"] == "regional"].sort_values("disadvantage", ascending=True)
     ordered = pd.concat([aggregates, countries], ignore_index=True)
+    low_reliability = _column(ordered, "low_reliability")
     labels = [
-        ("▸ " if row.geo_level == "regional" else "") + ("▶ " if row.geo == highlight else "") + row.geo_name
-        + (" (u)" if row.low_reliability else "")
-        for row in ordered.itertuples(index=False)
+        ("▸ " if level == "regional" else "") + ("▶ " if geo == highlight else "") + name + (" (u)" if low else "")
+        for level, geo, name, low in zip(_column(ordered, "geo_level"), _column(ordered, "geo"), _column(ordered, "geo_name"),
+                                         low_reliability)
     ]
-    ordered = ordered.assign(label=labels)
-    ordered["hover"] = [_hover_text(row, unit, group_label, reference_label) for row in ordered.itertuples(index=False)]
-    figure = go.Figure()
+    hover = _hover_texts(ordered, unit, group_label, reference_label)
+    reference_values, values = _column(ordered, "reference_value"), _column(ordered, "value")
     line_x, line_y = [], []
-    for row in ordered.itertuples(index=False):
-        line_x += [row.reference_value, row.value, None]
-        line_y += [row.label, row.label, None]
-    figure.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", line=dict(color="#b0b0b0", width=3),
-                                hoverinfo="skip", showlegend=False))
-    opacity = np.where(ordered["low_reliability"], 0.35, 1.0)
-    figure.add_trace(go.Scatter(x=ordered["reference_value"], y=ordered["label"], mode="markers", name=reference_label,
-                                marker=dict(color=REFERENCE_COLOUR, size=11, opacity=opacity),
-                                text=ordered["hover"], hovertemplate="%{text}<extra></extra>"))
-    figure.add_trace(go.Scatter(x=ordered["value"], y=ordered["label"], mode="markers", name=group_label,
-                                marker=dict(color=GROUP_COLOUR, size=11, opacity=opacity,
-                                            line=dict(color=GROUP_COLOUR, width=np.where(ordered["low_reliability"], 2, 0))),
-                                text=ordered["hover"], hovertemplate="%{text}<extra></extra>"))
-    if not aggregates.empty:
-        figure.add_hline(y=len(aggregates) - 0.5, line_dash="dot", line_color="#999999")
-    figure.update_layout(
-        height=max(260, height_per_row * len(ordered) + 110), margin=dict(l=10, r=20, t=30, b=40), font=FONT,
-        xaxis=dict(title=f"{'%' if unit == 'percent' else unit}", gridcolor="#eeeeee", zeroline=False),
-        yaxis=dict(title=None, automargin=True), legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-        plot_bgcolor="white",
-    )
-    return figure
+    for label, reference_value, value in zip(labels, reference_values, values):
+        line_x += [reference_value, value, None]
+        line_y += [label, label, None]
+    opacity = [0.35 if low else 1.0 for low in low_reliability]
+    traces = [
+        {"type": "scatter", "x": line_x, "y": line_y, "mode": "lines", "line": {"color": "#b0b0b0", "width": 3},
+         "hoverinfo": "skip", "showlegend": False},
+        {"type": "scatter", "x": reference_values, "y": labels, "mode": "markers", "name": reference_label,
+         "marker": {"color": REFERENCE_COLOUR, "size": 11, "opacity": opacity},
+         "text": hover, "hovertemplate": "%{text}<extra></extra>"},
+        {"type": "scatter", "x": values, "y": labels, "mode": "markers", "name": group_label,
+         "marker": {"color": GROUP_COLOUR, "size": 11, "opacity": opacity,
+                    "line": {"color": GROUP_COLOUR, "width": [2 if low else 0 for low in low_reliability]}},
+         "text": hover, "hovertemplate": "%{text}<extra></extra>"},
+    ]
+    layout = {
+        "height": max(260, height_per_row * len(ordered) + 110), "margin": {"l": 10, "r": 20, "t": 30, "b": 40},
+        "font": dict(FONT), "xaxis": {"title": {"text": f"{'%' if unit == 'percent' else unit}"}, "gridcolor": "#eeeeee",
+                                      "zeroline": False},
+        "yaxis": {"title": {"text": None}, "automargin": True}, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "plot_bgcolor": "white",
+    }
+    if not aggregates.empty:  # a dotted line between the aggregates (below) and the ranked countries
+        layout["shapes"] = [{"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": len(aggregates) - 0.5,
+                             "y1": len(aggregates) - 0.5, "line": {"dash": "dot", "color": "#999999"}}]
+    return _figure(traces, layout)
 
 
 def build_time_series(gaps: pd.DataFrame, unit: str, group_label: str, reference_label: str, title: str = "",

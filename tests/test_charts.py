@@ -1,0 +1,103 @@
+"""The figure builders on real gaps: every figure passes plotly's full validation (the builders skip
+it for speed, see core.charts._figure) and shows what the user reads off it."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+
+from core import boundaries, charts, queries, store
+from core.catalogue import load_default_catalogue
+
+
+@pytest.fixture(scope="module")
+def connection(built_database):
+    connection = store.open_database(built_database)
+    yield connection
+    connection.close()
+
+
+def gaps_for(connection, indicator: str, year: int, group: str = "non_nationals", sex: str = "T"):
+    return queries.fetch_gaps(connection.cursor(), indicator, year=year, sex=sex, group=group,
+                              catalogue=load_default_catalogue())
+
+
+def validated(figure: go.Figure) -> dict:
+    """The figure as plotly's fully validated dict: raises ValueError on any invalid property."""
+    return go.Figure(figure.to_dict()).to_dict()
+
+
+def trace(spec: dict, name: str) -> dict:
+    return next(t for t in spec["data"] if t.get("name") == name)
+
+
+def test_europe_map_colours_each_country_by_its_disadvantage_and_fades_low_reliability(connection):
+    gaps = gaps_for(connection, "work.unemployment_rate", 2019)
+    national = gaps.loc[gaps["geo_level"] == "national"].set_index("geo")
+    assert national["low_reliability"].any()  # the real 2019 data hold u-flagged values
+    figure = charts.build_gap_map(gaps, boundaries.load_world_boundaries(), boundaries.load_world_points(), "percent",
+                                  "Non-nationals", "Nationals", view="europe", highlight="DEU",
+                                  geojson_url=boundaries.WORLD_GEOJSON_URL)
+    spec = validated(figure)
+    assert spec["layout"]["map"]["style"] == "white-bg"
+    disadvantage = trace(spec, "disadvantage")
+    shown = dict(zip(disadvantage["locations"], disadvantage["z"]))
+    assert shown["DEU"] == pytest.approx(national.loc["DEU", "disadvantage"])
+    assert disadvantage["zmin"] == -disadvantage["zmax"] and disadvantage["zmid"] == 0
+    assert disadvantage["zmax"] == pytest.approx(national["disadvantage"].abs().max())
+    opacity = dict(zip(disadvantage["locations"], disadvantage["marker"]["opacity"]))
+    faded = [geo for geo in shown if national.loc[geo, "low_reliability"]]
+    assert faded and all(opacity[geo] == 0.4 for geo in faded)
+    assert all(opacity[geo] == 0.95 for geo in shown if geo not in faded)
+    germany = disadvantage["text"][disadvantage["locations"].index("DEU")]
+    assert "<b>Germany</b> (2019)" in germany and "Disadvantage: " in germany
+    assert len(trace(spec, "low reliability (flag u), faded")["lon"]) == int(national["low_reliability"].sum())
+    assert trace(spec, "chosen country")["locations"] == ["DEU"]
+    assert "FRA" in trace(spec, "no data")["locations"]  # the grey background of the Europe view
+    assert disadvantage["geojson"] == boundaries.WORLD_GEOJSON_URL  # referenced, not embedded
+
+
+def test_small_states_are_also_drawn_as_points(connection):
+    gaps = gaps_for(connection, "work.employment_rate", 2023)
+    world = boundaries.load_world_boundaries()
+    small = charts.small_polygon_codes(world)
+    expected = set(gaps["geo"]) & small
+    assert expected  # Luxembourg or Malta have data
+    spec = validated(charts.build_gap_map(gaps, world, boundaries.load_world_points(), "percent", "a", "b"))
+    points = trace(spec, "small states (points)")
+    assert len(points["lon"]) == len(expected)
+    national = gaps.set_index("geo")
+    assert sorted(points["marker"]["color"]) == pytest.approx(sorted(national.loc[sorted(expected), "disadvantage"]))
+
+
+def test_world_map_shades_context_where_no_gap_exists(connection):
+    gaps = gaps_for(connection, "work.employment_rate", 2023)
+    shares = queries.fetch_observations(connection.cursor(), "context.migrant_share_of_population", groups=["total"],
+                                        sex="T", period=2020)
+    context = queries.add_place_names(shares[["geo", "value"]])
+    spec = validated(charts.build_gap_map(gaps, boundaries.load_world_boundaries(), boundaries.load_world_points(),
+                                          "percent", "a", "b", view="world", context=context, context_label="Share"))
+    shaded = trace(spec, "Share")
+    assert "USA" in shaded["locations"] and "DEU" not in shaded["locations"]
+    assert shaded["customdata"][shaded["locations"].index("USA")] == ["United States"]
+
+
+def test_dumbbell_ranks_countries_by_disadvantage_with_aggregates_apart(connection):
+    gaps = gaps_for(connection, "health.bad_self_perceived_health", 2022)
+    assert (gaps["geo_level"] == "regional").any()
+    spec = validated(charts.build_dumbbell(gaps, "percent", "Non-nationals", "Nationals", highlight="FRA"))
+    markers = trace(spec, "Non-nationals")
+    aggregates = int((gaps["geo_level"] == "regional").sum())
+    labels = markers["y"]
+    assert all(label.startswith("▸ ") for label in labels[:aggregates])
+    countries = gaps.loc[gaps["geo_level"] == "national"].sort_values("disadvantage")
+    assert [label.removeprefix("▶ ").removesuffix(" (u)") for label in labels[aggregates:]] == countries["geo_name"].tolist()
+    assert "▶ France" in " ".join(labels)
+    assert markers["x"][labels.index(next(l for l in labels if "France" in l))] == pytest.approx(
+        countries.set_index("geo").loc["FRA", "value"])
+    assert spec["layout"]["shapes"][0]["y0"] == aggregates - 0.5  # the dotted line between aggregates and countries
+
+
+def test_empty_gaps_give_an_empty_ranking():
+    import pandas as pd
+
+    assert charts.build_dumbbell(pd.DataFrame(), "percent", "a", "b").data == ()
