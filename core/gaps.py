@@ -45,14 +45,6 @@ def is_usable(values: pd.Series, flags: pd.Series) -> pd.Series:
     return values.notna() & ~no_value
 
 
-def _standard_error(frame: pd.DataFrame, prefix: str = "") -> pd.Series:
-    """SE from the se column, or from 95% bounds ((upper - lower) / (2 * 1.96)) where only those exist."""
-    se = frame.get(f"{prefix}se", pd.Series(np.nan, index=frame.index)).astype(float)
-    lower = frame.get(f"{prefix}ci_lower", pd.Series(np.nan, index=frame.index)).astype(float)
-    upper = frame.get(f"{prefix}ci_upper", pd.Series(np.nan, index=frame.index)).astype(float)
-    return se.fillna((upper - lower) / (2 * Z_95))
-
-
 def compute_gaps(
     observations: pd.DataFrame,
     polarity: str | dict[str, str],
@@ -91,35 +83,30 @@ def compute_gaps(
             )
     if observations.empty:
         return pd.DataFrame(columns=GAP_COLUMNS)
-    frame = observations.copy()
-    for column in ("se", "ci_lower", "ci_upper"):
-        if column not in frame.columns:
-            frame[column] = np.nan
-    if "flags" not in frame.columns:
-        frame["flags"] = ""
-    frame["flags"] = frame["flags"].fillna("")
-    frame["dimension"] = _map_distinct(frame["group"], vocabulary.dimension_of)
-    frame = frame.loc[is_usable(frame["value"], frame["flags"]) & frame["dimension"].isin(vocabulary.REFERENCE_GROUPS)]
-    if isinstance(year, (int, np.integer)) or (isinstance(year, str) and year.isdigit()):
-        frame = frame.loc[frame["period"] == int(year)]
-    reference_mask = frame["group"] == frame["dimension"].map(vocabulary.REFERENCE_GROUPS)
-    reference = frame.loc[reference_mask]
-    migrants = frame.loc[~reference_mask]
+    frame = observations.reset_index(drop=True)
+    flags = frame["flags"].fillna("").astype(str) if "flags" in frame.columns else pd.Series("", index=frame.index)
+    group = frame["group"]
+    dimension = _map_distinct(group, vocabulary.dimension_of)
+    unusable_flag = _map_distinct(flags, lambda text: any(letter in _NO_VALUE_FLAGS for letter in text)).astype(bool)
+    keep = frame["value"].notna() & ~unusable_flag & dimension.isin(vocabulary.REFERENCE_GROUPS)
+    specific_year = isinstance(year, (int, np.integer)) or (isinstance(year, str) and year.isdigit())
+    if specific_year:
+        keep &= frame["period"] == int(year)
+    is_reference = group == dimension.map(vocabulary.REFERENCE_GROUPS)
+    migrant_mask = keep & ~is_reference
     if groups:
-        migrants = migrants.loc[migrants["group"].isin(groups)]
-    columns = [*_KEYS, "dimension", "period", "value", "flags", "se", "ci_lower", "ci_upper"]
-    pairs = migrants[[*columns, "group"]].merge(
-        reference[columns].rename(columns={"value": "reference_value", "flags": "reference_flags", "se": "reference_se",
-                                           "ci_lower": "reference_ci_lower", "ci_upper": "reference_ci_upper"}),
-        on=[*_KEYS, "dimension", "period"],
-        how="inner",
-    )
-    if year != "all" and not (isinstance(year, (int, np.integer)) or (isinstance(year, str) and year.isdigit())):
-        latest = pairs.groupby([*_KEYS, "group"], dropna=False)["period"].transform("max")
-        pairs = pairs.loc[pairs["period"] == latest]
-    if pairs.empty:
+        migrant_mask &= group.isin(groups)
+    migrant_rows, reference_rows = _pair_rows(frame, dimension, np.flatnonzero(migrant_mask.to_numpy()),
+                                              np.flatnonzero((keep & is_reference).to_numpy()))
+    if year != "all" and not specific_year and len(migrant_rows):
+        latest_keys = pd.DataFrame({key: frame[key].take(migrant_rows).reset_index(drop=True) for key in [*_KEYS, "group"]})
+        periods = frame["period"].to_numpy()[migrant_rows]
+        latest = latest_keys.assign(period=periods).groupby([*_KEYS, "group"], dropna=False)["period"].transform("max")
+        chosen = periods == latest.to_numpy()
+        migrant_rows, reference_rows = migrant_rows[chosen], reference_rows[chosen]
+    if not len(migrant_rows):
         return pd.DataFrame(columns=GAP_COLUMNS)
-    return _measure(pairs, polarity)
+    return _measure(frame, flags, dimension, migrant_rows, reference_rows, polarity)
 
 
 def compute_gap_series(observations: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFrame:
@@ -129,49 +116,110 @@ def compute_gap_series(observations: pd.DataFrame, polarity: str | dict[str, str
     return compute_gaps(observations, polarity, year="all")
 
 
+_NO_VALUE_FLAGS = "cz-"  # confidential, not applicable, legacy 'not applicable': no value, no gap
+
+#: Up to this many candidate rows, pairs are matched through a dictionary of key tuples (a few tenths
+#: of a millisecond for one selection); above it, through pandas (faster for whole indicators).
+SMALL_PAIRING_ROWS = 4000
+
+
 def _map_distinct(values: pd.Series, function) -> pd.Series:
     """function applied once per distinct value rather than once per row (group and flag columns
     hold a handful of distinct values in tens of thousands of rows)."""
     return values.map({value: function(value) for value in values.unique()})
 
 
-def _measure(pairs: pd.DataFrame, polarity: str | dict[str, str]) -> pd.DataFrame:
-    m = pairs["value"].astype(float)
-    n = pairs["reference_value"].astype(float)
+def _pair_rows(frame: pd.DataFrame, dimension: pd.Series, migrant_rows: np.ndarray,
+               reference_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions (migrant, reference) of every pair with equal indicator, dataset, geo, geo level,
+    sex, age, unit, dimension and period (missing key values match each other, as in a pandas merge).
+    Pairs come in migrant-row order, then reference-row order, like an inner merge."""
+    if not len(migrant_rows) or not len(reference_rows):
+        return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
+    columns = [*_KEYS, "period"]
+    if len(migrant_rows) + len(reference_rows) <= SMALL_PAIRING_ROWS:
+        rows = np.concatenate([migrant_rows, reference_rows])
+        values = [_plain_list(frame[column].take(rows)) for column in columns] + [_plain_list(dimension.take(rows))]
+        keys = list(zip(*values))
+        by_key: dict[tuple, list[int]] = {}
+        for position, key in zip(reference_rows.tolist(), keys[len(migrant_rows):]):
+            by_key.setdefault(key, []).append(position)
+        pairs = [(m, r) for m, key in zip(migrant_rows.tolist(), keys[: len(migrant_rows)]) for r in by_key.get(key, ())]
+        if not pairs:
+            return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
+        migrant, reference = zip(*pairs)
+        return np.array(migrant, dtype=np.intp), np.array(reference, dtype=np.intp)
+    keyed = frame[columns].assign(dimension=dimension)
+    left = keyed.take(migrant_rows).assign(_migrant_row=migrant_rows)
+    right = keyed.take(reference_rows).assign(_reference_row=reference_rows)
+    merged = left.merge(right, on=[*columns, "dimension"], how="inner")
+    return merged["_migrant_row"].to_numpy(dtype=np.intp), merged["_reference_row"].to_numpy(dtype=np.intp)
+
+
+def _plain_list(values: pd.Series) -> list:
+    """Values as a list with every missing value as None (NaN is not equal to itself in a key tuple)."""
+    listed = values.tolist()
+    if values.hasnans:
+        return [None if value is None or value != value else value for value in listed]
+    return listed
+
+
+def _column_values(frame: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    """Floats of a numeric column at these rows (NaN where the column is absent)."""
+    if column not in frame.columns:
+        return np.full(len(rows), np.nan)
+    return frame[column].to_numpy(dtype=float, na_value=np.nan)[rows]
+
+
+def _standard_error(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """SE from the se column, or from 95% bounds ((upper - lower) / (2 * 1.96)) where only those exist."""
+    se = _column_values(frame, "se", rows)
+    from_bounds = (_column_values(frame, "ci_upper", rows) - _column_values(frame, "ci_lower", rows)) / (2 * Z_95)
+    return np.where(np.isnan(se), from_bounds, se)
+
+
+def _measure(frame: pd.DataFrame, flags: pd.Series, dimension: pd.Series, migrant_rows: np.ndarray,
+             reference_rows: np.ndarray, polarity: str | dict[str, str]) -> pd.DataFrame:
+    def taken(values: pd.Series, rows: np.ndarray) -> pd.Series:
+        return values.take(rows).reset_index(drop=True)
+
+    m = _column_values(frame, "value", migrant_rows)
+    n = _column_values(frame, "value", reference_rows)
+    indicator = taken(frame["indicator"], migrant_rows)
     if isinstance(polarity, str):
-        polarity_of_row = pd.Series(polarity, index=pairs.index)
+        polarity_of_row = pd.Series(polarity, index=indicator.index)
     else:
-        polarity_of_row = pairs["indicator"].map(polarity)
+        polarity_of_row = indicator.map(polarity)
     if not polarity_of_row.isin(vocabulary.POLARITIES).all():
         raise ValueError(f"unknown polarity {set(polarity_of_row.unique()) - set(vocabulary.POLARITIES)}")
-    difference = (m - n).round(10)  # 79.7 - 65.8 is -13.900000000000006 in binary floating point
-    nonzero = n != 0
-    ratio = (m / n).where(nonzero).round(10)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        difference = np.round(m - n, 10)  # 79.7 - 65.8 is -13.900000000000006 in binary floating point
+        nonzero = n != 0
+        ratio = np.where(nonzero, np.round(m / n, 10), np.nan)
+        relative_gap = np.where(nonzero, np.round(100 * difference / n, 10), np.nan)
+        se_m = _standard_error(frame, migrant_rows)
+        se_n = _standard_error(frame, reference_rows)
+        difference_se = np.sqrt(se_m**2 + se_n**2)
+        log_se = np.where((m > 0) & (n > 0), np.sqrt((se_m / m) ** 2 + (se_n / n) ** 2), np.nan)
+    dimensions = taken(dimension, migrant_rows)
+    reference_flags, group_flags = taken(flags, reference_rows), taken(flags, migrant_rows)
+    both = reference_flags + "\x1f" + group_flags
+    merged_flags = _map_distinct(both, lambda text: vocabulary.merge_flags(*text.split("\x1f")))
     out = pd.DataFrame({
-        "indicator": pairs["indicator"], "dataset": pairs["dataset"], "geo": pairs["geo"],
-        "geo_level": pairs["geo_level"], "year": pairs["period"].astype(int), "sex": pairs["sex"],
-        "age": pairs["age"], "unit": pairs["unit"], "dimension": pairs["dimension"],
-        "reference_group": pairs["dimension"].map(vocabulary.REFERENCE_GROUPS), "group": pairs["group"],
-        "reference_value": n, "value": m, "difference": difference, "ratio": ratio,
-        "relative_gap_pct": (100 * difference / n).where(nonzero).round(10),
-        "disadvantage": difference.where(polarity_of_row == "lower_is_better", -difference),
-        "reference_flags": pairs["reference_flags"], "group_flags": pairs["flags"],
+        "indicator": indicator, "dataset": taken(frame["dataset"], migrant_rows), "geo": taken(frame["geo"], migrant_rows),
+        "geo_level": taken(frame["geo_level"], migrant_rows), "year": frame["period"].to_numpy()[migrant_rows].astype(int),
+        "sex": taken(frame["sex"], migrant_rows), "age": taken(frame["age"], migrant_rows),
+        "unit": taken(frame["unit"], migrant_rows), "dimension": dimensions,
+        "reference_group": dimensions.map(vocabulary.REFERENCE_GROUPS), "group": taken(frame["group"], migrant_rows),
+        "reference_value": n, "value": m, "difference": difference, "ratio": ratio, "relative_gap_pct": relative_gap,
+        "disadvantage": np.where(polarity_of_row.to_numpy() == "lower_is_better", difference, -difference),
+        "reference_flags": reference_flags, "group_flags": group_flags, "flags": merged_flags,
+        "low_reliability": _map_distinct(merged_flags, lambda text: vocabulary.LOW_RELIABILITY_FLAG in text).astype(bool),
+        "difference_se": difference_se,
+        "difference_ci_lower": difference - Z_95 * difference_se, "difference_ci_upper": difference + Z_95 * difference_se,
+        "ratio_ci_lower": ratio * np.exp(-Z_95 * log_se), "ratio_ci_upper": ratio * np.exp(Z_95 * log_se),
     })
-    both = out["reference_flags"].fillna("").astype(str) + "\x1f" + out["group_flags"].fillna("").astype(str)
-    out["flags"] = _map_distinct(both, lambda text: vocabulary.merge_flags(*text.split("\x1f")))
-    out["low_reliability"] = out["flags"].str.contains(vocabulary.LOW_RELIABILITY_FLAG, regex=False)
-    se_m = _standard_error(pairs)
-    se_n = _standard_error(pairs, prefix="reference_")
-    difference_se = np.sqrt(se_m**2 + se_n**2)
-    out["difference_se"] = difference_se
-    out["difference_ci_lower"] = difference - Z_95 * difference_se
-    out["difference_ci_upper"] = difference + Z_95 * difference_se
-    positive = (m > 0) & (n > 0)
-    log_se = np.sqrt((se_m / m) ** 2 + (se_n / n) ** 2).where(positive)
-    out["ratio_ci_lower"] = ratio * np.exp(-Z_95 * log_se)
-    out["ratio_ci_upper"] = ratio * np.exp(Z_95 * log_se)
-    out = out.sort_values(["indicator", "geo", "sex", "age", "group", "year"]).reset_index(drop=True)
-    return out[GAP_COLUMNS]
+    return out.sort_values(["indicator", "geo", "sex", "age", "group", "year"]).reset_index(drop=True)
 
 
 def classify_trend(first_disadvantage: float, last_disadvantage: float, years: int, threshold_pp_per_year: float = 0.2) -> dict:

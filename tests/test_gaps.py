@@ -374,3 +374,34 @@ def test_a_gap_that_changes_sign_is_reversed():
 def test_trend_needs_a_positive_number_of_years():
     with pytest.raises(ValueError):
         classify_trend(5.0, 3.0, years=0)
+
+
+# ------------------------------------------------------------------------------ the two pairing paths
+
+@pytest.mark.parametrize("year", ["latest", "all", 2019])
+def test_small_and_large_pairing_give_the_same_gaps_on_a_whole_real_indicator(built_database, monkeypatch, year):
+    # A selection pairs its rows through a dictionary, a whole indicator through pandas: same rows either way.
+    import core.gaps
+    from core import queries, store
+
+    connection = store.open_database(built_database, read_only=True)
+    observations = queries.fetch_observations(connection, "education.tertiary_attainment_share")
+    connection.close()
+    assert len(observations) > core.gaps.SMALL_PAIRING_ROWS  # the real file takes the large path by default
+    large = compute_gaps(observations, "higher_is_better", year=year)
+    monkeypatch.setattr(core.gaps, "SMALL_PAIRING_ROWS", 10**9)
+    small = compute_gaps(observations, "higher_is_better", year=year)
+    assert len(large) > 100
+    pd.testing.assert_frame_equal(small, large)
+
+
+@pytest.mark.parametrize("limit", [0, 10**9])
+def test_missing_key_values_match_each_other_and_duplicates_give_every_pair(monkeypatch, limit):
+    import core.gaps
+
+    monkeypatch.setattr(core.gaps, "SMALL_PAIRING_ROWS", limit)
+    gaps = compute_gaps(observations(observation("nationals", 80.0, age=None), observation("non_nationals", 60.0, age=None),
+                                     observation("nationals", 70.0, dataset="OTHER"),
+                                     observation("non_nationals", 50.0, dataset="OTHER"),
+                                     observation("non_nationals", 55.0, dataset="OTHER")), "higher_is_better", year=2023)
+    assert sorted(gaps["difference"]) == [-20.0, -20.0, -15.0]  # the unknown age pairs; OTHER's duplicate pairs twice
