@@ -4,9 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import indicator_set, state, timing
+from ui import data, indicator_set, state, timing
 
 run_started = time.perf_counter()
+data.start_run()  # read the store's data version afresh, once per run
 
 # A local icon file: a Material or emoji page icon makes the browser fetch it from a font CDN.
 st.set_page_config(page_title="RightsGap — human rights indicators for migrants",

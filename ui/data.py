@@ -48,10 +48,30 @@ def cursor():
     return get_root_connection().cursor()
 
 
+_RUN_VERSION_KEY = "_data_version_of_this_run"
+
+
 def data_version() -> str:
     """The store's current data version (changes on every load or delete), prefixed with the
-    database file, so that cached results never cross from one database file to another."""
-    return f"{store.default_db_path()}|{queries.fetch_data_version(cursor())}"
+    database file, so that cached results never cross from one database file to another.
+
+    Read from the database once per script run (app.py calls start_run first) and remembered for
+    the rest of the run; a load, rename or delete made during the run calls forget_data_version.
+    """
+    version = st.session_state.get(_RUN_VERSION_KEY)
+    if version is None:
+        version = f"{store.default_db_path()}|{queries.fetch_data_version(cursor())}"
+        st.session_state[_RUN_VERSION_KEY] = version
+    return version
+
+
+def start_run() -> None:
+    """Called by app.py at the start of every run: the next data_version() reads the database again
+    (another session may have loaded or deleted a dataset since this session's last run)."""
+    st.session_state.pop(_RUN_VERSION_KEY, None)
+
+
+forget_data_version = start_run  # after this session changed the stored data
 
 
 def load_catalogue() -> Catalogue:

@@ -54,8 +54,10 @@ def describe_group_pair(group: str) -> str:
     return f"{vocabulary.POPULATION_GROUPS[group]} vs {lower_first(vocabulary.POPULATION_GROUPS.get(reference, reference))}"
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
 def indicators_with_data(version: str) -> dict[str, list[str]]:
-    """{right: [indicator codes with data, catalogue order]} for non-context indicators with gaps possible."""
+    """{right: [indicator codes with data, catalogue order]} for non-context indicators with gaps possible
+    (cached per data version)."""
     summary = data.load_data_summary(version)
     comparable = summary["groups"].map(lambda groups: any(vocabulary.dimension_of(g) in vocabulary.REFERENCE_GROUPS for g in groups))
     with_data = set(summary.loc[(summary["values"] > 0) & comparable, "indicator"])  # not yes/no ratifications (no groups)

@@ -132,6 +132,7 @@ def load(held: _Held, mapping: upload.Mapping, info: upload.DatasetInfo, allow_r
         report = held.session.load(mapping, info, allow_rejected=allow_rejected, replace=replace,
                                    boundary_codes=boundary_codes(version))
     held.reports.clear()
+    data.forget_data_version()
     return report
 
 
@@ -143,21 +144,26 @@ def is_boundaries(content: bytes, file_name: str) -> bool:
 def rename_dataset(old: str, new: str) -> None:
     """Rename an uploaded dataset (core.store.rename_dataset). Raises ValueError or store.UploadConflictError."""
     store.rename_dataset(data.cursor(), old, new)
+    data.forget_data_version()
 
 
 def delete_dataset(name: str) -> int:
     """Delete an uploaded dataset and its observations (core.store.delete_dataset). Raises ValueError."""
-    return store.delete_dataset(data.cursor(), name)
+    removed = store.delete_dataset(data.cursor(), name)
+    data.forget_data_version()
+    return removed
 
 
 def rename_boundaries(old: str, new: str) -> None:
     """Rename stored boundaries. Raises ValueError."""
     store.rename_boundaries(data.cursor(), old, new)
+    data.forget_data_version()
 
 
 def delete_boundaries(name: str) -> None:
     """Delete stored boundaries. Raises ValueError."""
     store.delete_boundaries(data.cursor(), name)
+    data.forget_data_version()
 
 
 #: What a failed request raises (shown to the user as a message, never a traceback).
@@ -500,6 +506,7 @@ def render_boundaries_upload(content: bytes, file_name: str, version: str) -> No
         except REQUEST_ERRORS as error:
             st.error(escape_markdown(str(error)), icon=":material/error:")
             return
+        data.forget_data_version()
         st.success(f"Stored {count} units as '{escape_markdown(name)}'. Now upload a data file keyed by these codes (choose 'Local units').",
                    icon=":material/check_circle:")
 
