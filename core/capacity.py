@@ -51,7 +51,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import ConvexHull
 
 from core import gaps as gap_engine
 
@@ -126,6 +125,8 @@ def fit_upper_envelope(x, y) -> tuple[np.ndarray, np.ndarray]:
     low = y.min() - (y.max() - y.min()) - 1.0
     px = np.concatenate([x, [x.min(), x.max()]])
     py = np.concatenate([y, [low, low]])
+    from scipy.spatial import ConvexHull  # imported here: scipy adds 0.3 s to every start of the app
+
     hull = ConvexHull(np.column_stack([px, py]))
     vertices = list(hull.vertices)  # counter-clockwise for two-dimensional hulls
     right = max(vertices, key=lambda i: (px[i], py[i]))
