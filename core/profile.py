@@ -1,6 +1,7 @@
 """The country profile: every catalogue indicator for one place, with its latest gap and trend."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from core import gaps as gap_engine
@@ -16,8 +17,14 @@ PROFILE_COLUMNS = [
 ]
 
 
-def _choose(options, preferred):
-    return next((o for o in preferred if o in set(options)), None)
+def _choose(options: set, preferred) -> str | None:
+    """The first of ``preferred`` found in ``options`` (a set), or None."""
+    return next((o for o in preferred if o in options), None)
+
+
+def _object_array(observations: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as a numpy object array (Python str, NaN where missing): cheap to index many times."""
+    return observations[column].to_numpy(dtype=object)
 
 
 def build_country_profile(observations: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
@@ -34,46 +41,93 @@ def build_country_profile(observations: pd.DataFrame, catalogue: Catalogue) -> p
     gap), reference_value, value, disadvantage (> 0: migrants worse off), flags,
     trend (list of disadvantages, oldest first), trend_years (list of years), dataset, has_data
     (bool), note (why there is no gap, e.g. 'no data for this place').
+
+    How: the observations are split by indicator through row positions (no sub-DataFrame per
+    indicator or per comparison), the comparison of each indicator is chosen first, and the gap
+    engine (core.gaps.compute_gap_series) then runs once, on the rows of the chosen comparisons only
+    (the group, its reference group, the age band and the sexes shown): a few hundred rows rather
+    than every observation of the place.
     """
-    rows: list[dict] = []
-    by_indicator = dict(tuple(observations.groupby("indicator"))) if not observations.empty else {}
     polarities = {indicator.code: indicator.polarity for indicator in catalogue}
-    known = observations.loc[observations["indicator"].isin(polarities)] if not observations.empty else observations
-    # Every indicator's gap series in one pass of the gap engine (pairs matched on every key, year included).
-    all_series = gap_engine.compute_gap_series(known, polarities) if not known.empty else pd.DataFrame(columns=gap_engine.GAP_COLUMNS)
-    series_by_key = {key: frame for key, frame in all_series.groupby(["indicator", "group", "sex", "age"])} if not all_series.empty else {}
+    positions_by_indicator: dict = {}
+    if not observations.empty:
+        observations = observations.reset_index(drop=True)
+        usable_rows = np.flatnonzero(gap_engine.is_usable(observations["value"], observations["flags"]).to_numpy())
+        usable_indicators = _object_array(observations, "indicator")[usable_rows]
+        positions_by_indicator = pd.Series(usable_indicators).groupby(usable_indicators, sort=False).indices
+        positions_by_indicator = {code: usable_rows[positions] for code, positions in positions_by_indicator.items()}
+        groups, sexes_of_rows, ages = (_object_array(observations, c) for c in ("group", "sex", "age"))
+        periods = observations["period"].to_numpy()
+    # First pass: the comparison shown for each indicator (or its context value, or why there is none).
+    plans: list[tuple] = []  # (indicator, kind, details)
+    wanted: list[np.ndarray] = []  # rows the gap engine needs: the chosen comparisons' observations
     for indicator in catalogue:
+        usable = positions_by_indicator.get(indicator.code)
+        if usable is None or not len(usable):
+            plans.append((indicator, "none", None))
+            continue
+        present_groups = set(groups[usable])
+        if indicator.context or present_groups == {"total"}:
+            # The latest period (sorted as pandas' sort_values does: quicksort on the period)
+            latest = usable[np.argsort(periods[usable], kind="quicksort")[-1]]
+            plans.append((indicator, "context", latest))
+            continue
+        group = _choose(present_groups, PREFERRED_GROUPS)
+        age = _choose(set(ages[usable]), PREFERRED_AGES) or ages[usable[0]]
+        present_sexes = set(sexes_of_rows[usable])
+        sexes = ["T"] if "T" in present_sexes else sorted(present_sexes)
+        plans.append((indicator, "comparison", (group, age, sexes)))
+        if group is not None:
+            reference = vocabulary.REFERENCE_GROUPS.get(vocabulary.dimension_of(group))
+            rows = usable[np.isin(groups[usable], [group, reference]) & (ages[usable] == age)
+                          & np.isin(sexes_of_rows[usable], sexes)]
+            wanted.append(rows)
+    # The gap series of the chosen comparisons, in one pass of the gap engine (pairs matched on every key,
+    # year included). Only rows of those comparisons enter it, so each series is the one the whole place gives.
+    series_rows: dict = {}
+    all_series = pd.DataFrame(columns=gap_engine.GAP_COLUMNS)
+    if wanted:
+        chosen = observations.take(np.sort(np.concatenate(wanted)))
+        if not chosen.empty:
+            all_series = gap_engine.compute_gap_series(chosen, polarities)
+    if not all_series.empty:
+        series_rows = all_series.groupby(["indicator", "group", "sex", "age"], sort=False).indices
+        series_years = all_series["year"].to_numpy()
+        series_reference = all_series["reference_value"].to_numpy(dtype=float)
+        series_value = all_series["value"].to_numpy(dtype=float)
+        series_disadvantage = all_series["disadvantage"].to_numpy(dtype=float)
+        series_flags = _object_array(all_series, "flags")
+        series_dataset = _object_array(all_series, "dataset")
+    rows: list[dict] = []
+    for indicator, kind, details in plans:
         base = {"right": indicator.right, "attribute": indicator.attribute, "type": indicator.type,
                 "indicator": indicator.code, "title": indicator.title, "unit": indicator.unit, "polarity": indicator.polarity,
                 "group": None, "reference_group": None, "sex": None, "age": None, "year": None, "reference_value": None,
                 "value": None, "disadvantage": None, "flags": "", "trend": [], "trend_years": [], "dataset": None,
                 "has_data": False, "note": ""}
-        frame = by_indicator.get(indicator.code)
-        usable = frame.loc[gap_engine.is_usable(frame["value"], frame["flags"])] if frame is not None else None
-        if usable is None or usable.empty:
+        if kind == "none":
             base["note"] = indicator.data_gap_note and "data gap (see the catalogue)" or "no data for this place"
             rows.append(base)
             continue
-        if indicator.context or set(usable["group"]) == {"total"}:
-            latest = usable.sort_values("period").iloc[-1]
-            rows.append({**base, "year": int(latest["period"]), "value": float(latest["value"]), "flags": latest["flags"],
-                         "dataset": latest["dataset"], "has_data": True, "note": "context (no comparison)"})
+        if kind == "context":
+            latest = details
+            rows.append({**base, "year": int(periods[latest]), "value": float(observations["value"].iat[latest]),
+                         "flags": observations["flags"].iat[latest], "dataset": observations["dataset"].iat[latest],
+                         "has_data": True, "note": "context (no comparison)"})
             continue
-        group = _choose(usable["group"], PREFERRED_GROUPS)
-        age = _choose(usable["age"], PREFERRED_AGES) or usable["age"].iloc[0]
-        sexes = ["T"] if "T" in set(usable["sex"]) else sorted(set(usable["sex"]))
+        group, age, sexes = details
         for sex in sexes:
-            series = series_by_key.get((indicator.code, group, sex, age))
+            positions = series_rows.get((indicator.code, group, sex, age))
             row = {**base, "group": group, "sex": sex, "age": age, "has_data": True,
                    "reference_group": vocabulary.REFERENCE_GROUPS.get(vocabulary.dimension_of(group))}
-            if series is None or series.empty:
+            if positions is None or not len(positions):
                 row["note"] = "no year with values for both groups"
                 rows.append(row)
                 continue
-            series = series.sort_values("year")
-            latest = series.iloc[-1]
-            rows.append({**row, "year": int(latest["year"]), "reference_value": float(latest["reference_value"]),
-                         "value": float(latest["value"]), "disadvantage": float(latest["disadvantage"]),
-                         "flags": latest["flags"], "trend": series["disadvantage"].round(2).tolist(),
-                         "trend_years": series["year"].astype(int).tolist(), "dataset": latest["dataset"]})
+            ordered = positions[np.argsort(series_years[positions], kind="quicksort")]  # oldest first
+            latest = ordered[-1]
+            rows.append({**row, "year": int(series_years[latest]), "reference_value": float(series_reference[latest]),
+                         "value": float(series_value[latest]), "disadvantage": float(series_disadvantage[latest]),
+                         "flags": series_flags[latest], "trend": np.round(series_disadvantage[ordered], 2).tolist(),
+                         "trend_years": series_years[ordered].astype(int).tolist(), "dataset": series_dataset[latest]})
     return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
