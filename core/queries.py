@@ -141,41 +141,84 @@ def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: st
     best_year counts places having both. ``groups`` always lists every group of the indicator.
     best_year is the latest year with the widest coverage: the latest year in which the number
     of places having values for two groups reaches 90% of the best year's number.
+    An indicator without values gives empty lists and best_year None.
     """
-    from core.vocabulary import REFERENCE_GROUPS, dimension_of
+    table = fetch_options_table(connection, indicator=indicator, groups=[group])
+    return table.get((indicator, group)) or options_without_values(table, indicator)
 
-    pair = [group, REFERENCE_GROUPS.get(dimension_of(group), group)] if group else None
-    groups_row = connection.execute(
-        'SELECT list_sort(list(DISTINCT "group")) FROM observations WHERE indicator = ? AND value IS NOT NULL', [indicator]
+
+def options_without_values(table: dict, indicator: str) -> dict:
+    """The options of a choice with no values in ``table`` (fetch_options_table): empty lists, and the
+    indicator's groups when the table knows them."""
+    groups = next((options["groups"] for (code, _), options in table.items() if code == indicator), [])
+    return {"years": [], "sexes": [], "ages": [], "groups": list(groups), "datasets": [], "geo_levels": [], "best_year": None}
+
+
+def fetch_options_table(connection: duckdb.DuckDBPyConnection, indicator: str | None = None,
+                        groups: list[str | None] | None = None) -> dict[tuple[str, str | None], dict]:
+    """fetch_indicator_options for many choices in three queries: {(indicator, group or None): options}.
+
+    indicator: one indicator, or None for every indicator with values. groups: the choices (None =
+    no group chosen); default: None and every population group of core.vocabulary. A choice
+    without values has empty lists; an indicator without values is absent (see options_without_values).
+    """
+    from core.vocabulary import POPULATION_GROUPS, REFERENCE_GROUPS, dimension_of
+
+    choices = list(groups) if groups is not None else [None, *(g for g in POPULATION_GROUPS if g != "total")]
+    members = [(choice, member) for choice in choices if choice is not None
+               for member in dict.fromkeys([choice, REFERENCE_GROUPS.get(dimension_of(choice), choice)])]
+    parameters = {"indicator": indicator, "everything": None in choices,
+                  "choices": [c for c, _ in members] or [""], "members": [m for _, m in members] or [""]}
+    # Each row once with no group chosen (when asked), and once per choice whose pair holds its group.
+    expanded = """
+        WITH base AS (
+            SELECT indicator, "group", period, sex, age, dataset, geo_level, geo FROM observations
+            WHERE value IS NOT NULL AND ($indicator IS NULL OR indicator = $indicator)
+        ), pairs AS (SELECT unnest($choices) AS choice, unnest($members) AS member),
+        expanded AS (
+            SELECT NULL::VARCHAR AS choice, * FROM base WHERE $everything
+            UNION ALL
+            SELECT p.choice, b.* FROM base b JOIN pairs p ON b."group" = p.member
+        )
+    """
+    group_rows = connection.execute(
+        'SELECT indicator, list_sort(list(DISTINCT "group")) FROM observations '
+        "WHERE value IS NOT NULL AND ($indicator IS NULL OR indicator = $indicator) GROUP BY indicator",
+        {"indicator": indicator},
     ).fetchall()
-    rows = connection.execute(
-        """
-        SELECT list_sort(list(DISTINCT period), 'DESC'), list_sort(list(DISTINCT sex)), list_sort(list(DISTINCT age)),
-               list_sort(list(DISTINCT dataset)), list_sort(list(DISTINCT geo_level))
-        FROM observations WHERE indicator = $indicator AND value IS NOT NULL
-          AND ($pair IS NULL OR list_contains($pair, "group"))
+    list_rows = connection.execute(
+        expanded + """
+        SELECT indicator, choice, list_sort(list(DISTINCT period), 'DESC'), list_sort(list(DISTINCT sex)),
+               list_sort(list(DISTINCT age)), list_sort(list(DISTINCT dataset)), list_sort(list(DISTINCT geo_level))
+        FROM expanded GROUP BY indicator, choice
         """,
-        {"indicator": indicator, "pair": pair},
+        parameters,
     ).fetchall()
-    years, sexes, ages, datasets, levels = rows[0] if rows else ([], [], [], [], [])
-    groups = groups_row[0][0] if groups_row else []
-    coverage = connection.execute(
-        """
-        SELECT period, count(DISTINCT geo) AS places FROM (
-            SELECT period, geo FROM observations
-            WHERE indicator = $indicator AND value IS NOT NULL AND "group" <> 'total'
-              AND ($pair IS NULL OR list_contains($pair, "group"))
-            GROUP BY period, geo, sex, age HAVING count(DISTINCT "group") >= 2
-        ) GROUP BY period ORDER BY period DESC
+    coverage_rows = connection.execute(
+        expanded + """
+        SELECT indicator, choice, period, count(DISTINCT geo) AS places FROM (
+            SELECT indicator, choice, period, geo FROM expanded WHERE "group" <> 'total'
+            GROUP BY indicator, choice, period, geo, sex, age HAVING count(DISTINCT "group") >= 2
+        ) GROUP BY indicator, choice, period ORDER BY indicator, choice, period DESC
         """,
-        {"indicator": indicator, "pair": pair},
+        parameters,
     ).fetchall()
-    widest = max((places for _, places in coverage), default=0)
-    # The latest year covering at least 90% of the widest coverage: recent, and nearly as wide.
-    best_year = next((period for period, places in coverage if places >= 0.9 * widest), None) if coverage else None
-    best_year = best_year if best_year is not None else (years[0] if years else None)
-    return {"years": years or [], "sexes": sexes or [], "ages": ages or [], "groups": groups or [],
-            "datasets": datasets or [], "geo_levels": levels or [], "best_year": best_year}
+    groups_of = dict(group_rows)
+    coverage: dict[tuple, list[tuple[int, int]]] = {}
+    for code, choice, period, places in coverage_rows:
+        coverage.setdefault((code, choice), []).append((period, places))
+    table = {(code, choice): options_without_values({}, code) | {"groups": list(groups_of[code])}
+             for code in groups_of for choice in choices}  # choices without values: empty lists
+    for code, choice, years, sexes, ages, datasets, levels in list_rows:
+        counts = coverage.get((code, choice), [])
+        widest = max((places for _, places in counts), default=0)
+        # The latest year covering at least 90% of the widest coverage: recent, and nearly as wide.
+        best_year = next((period for period, places in counts if places >= 0.9 * widest), None)
+        best_year = best_year if best_year is not None else (years[0] if years else None)
+        table[(code, choice)] = {"years": years or [], "sexes": sexes or [], "ages": ages or [],
+                                 "groups": groups_of.get(code) or [], "datasets": datasets or [],
+                                 "geo_levels": levels or [], "best_year": best_year}
+    return table
 
 
 def fetch_data_version(connection: duckdb.DuckDBPyConnection) -> str:

@@ -43,3 +43,23 @@ def test_gaps_for_a_year_and_for_latest_agree_where_latest_is_that_year(connecti
 def test_unknown_indicator_is_a_key_error_naming_it(connection):
     with pytest.raises(KeyError, match="no.such"):
         queries.fetch_gaps(connection, "no.such")
+
+
+def test_options_of_every_indicator_at_once_equal_those_asked_one_by_one(connection):
+    table = queries.fetch_options_table(connection)
+    assert ("work.employment_rate", "non_nationals") in table and ("work.employment_rate", None) in table
+    for (indicator, group), options in table.items():
+        assert options == queries.fetch_indicator_options(connection, indicator, group), (indicator, group)
+
+
+def test_a_chosen_comparison_offers_only_years_and_ages_where_its_pair_has_values(connection):
+    every = queries.fetch_indicator_options(connection, "education.tertiary_attainment_share")
+    born_abroad = queries.fetch_indicator_options(connection, "education.tertiary_attainment_share", "non_eu_born")
+    assert set(born_abroad["years"]) <= set(every["years"])
+    pair_years = {year for (year,) in connection.execute(
+        """SELECT DISTINCT period FROM observations WHERE indicator = 'education.tertiary_attainment_share'
+           AND value IS NOT NULL AND "group" IN ('non_eu_born', 'native_born')""").fetchall()}
+    assert set(born_abroad["years"]) == pair_years
+    assert born_abroad["groups"] == every["groups"] == ["eu_born", "native_born", "non_eu_born"]
+    nothing = queries.fetch_indicator_options(connection, "education.tertiary_attainment_share", "refugees")
+    assert nothing["years"] == [] and nothing["best_year"] is None and nothing["groups"] == every["groups"]

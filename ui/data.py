@@ -97,10 +97,17 @@ def load_data_summary(version: str) -> pd.DataFrame:
     return queries.fetch_data_summary(cursor())
 
 
-@st.cache_data(show_spinner=False)
 def load_indicator_options(indicator: str, version: str, group: str | None = None) -> dict:
-    """core.queries.fetch_indicator_options, cached per indicator, comparison group and data version."""
-    return queries.fetch_indicator_options(cursor(), indicator, group)
+    """core.queries.fetch_indicator_options (keys years, sexes, ages, groups, datasets, geo_levels,
+    best_year), read for every comparison group of the indicator at once and cached per indicator
+    and data version: choosing another comparison never waits for the database."""
+    table = _load_options_of_indicator(indicator, version)
+    return table.get((indicator, group)) or queries.options_without_values(table, indicator)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _load_options_of_indicator(indicator: str, version: str) -> dict:
+    return queries.fetch_options_table(cursor(), indicator=indicator)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
