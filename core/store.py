@@ -17,8 +17,9 @@ Schema (one database file; the embedded default is rebuilt from data/ when data/
   sha256, code_property, feature_count, codes (JSON list), geojson (FeatureCollection text), loaded_at.
 
 Uploads (core.upload) stage each file in TEMP tables of the uploading session's own cursor
-(upload_grid, upload_staged, upload_rejected and the lookup_* tables), so that two sessions never see
-each other's unfinished work; commit_staged_upload then stores the usable rows in one transaction.
+(upload_grid_cells seen through the view upload_grid, upload_staged, upload_rejected and the lookup_*
+tables), so that two sessions never see each other's unfinished work; commit_staged_upload then
+stores the usable rows in one transaction.
 
 Connections: open one root connection per process (``open_database``) and give each query or
 session its own ``root.cursor()``; DuckDB connections are not shared across threads.
@@ -227,12 +228,16 @@ def _grid_column(name: str) -> str:
 
 def stage_grid_from_csv(cursor: duckdb.DuckDBPyConnection, path: str, delimiter: str, skip_lines: int,
                         column_count: int, first_row: int) -> int:
-    """Read delimited UTF-8 text with DuckDB's CSV reader into the TEMP table upload_grid
-    (source_row BIGINT, c0 .. c{n-1} VARCHAR), every cell as text, without type sniffing.
+    """Read delimited UTF-8 text with DuckDB's CSV reader into the staged grid, every cell as text,
+    without type sniffing: the TEMP table upload_grid_cells (c0 .. c{n-1} VARCHAR, in file order)
+    and the TEMP view upload_grid (source_row BIGINT, c0 ..) over it.
 
     skip_lines: lines above the first data row; first_row: the 1-based line number of the first
     data row (source_row counts from it). Blank lines are skipped by DuckDB, so the caller checks
     the row count against the file's line count and falls back when they differ.
+    source_row is the table's rowid plus first_row: the rows are stored in file order (insertion
+    order is preserved) and never deleted, so the rowid is the row's position. (A
+    ``row_number() OVER ()`` column cost as much as reading the file.)
     Returns the number of rows staged. Raises duckdb.Error when the text does not parse with these
     settings (e.g. a row with more fields than columns).
     """
@@ -241,27 +246,31 @@ def stage_grid_from_csv(cursor: duckdb.DuckDBPyConnection, path: str, delimiter:
     names = [f"c{i}" for i in range(column_count)]
     columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in names) + "}"
     cursor.execute(
-        "CREATE OR REPLACE TEMP TABLE upload_grid AS "
-        f"SELECT (row_number() OVER () + $first - 1)::BIGINT AS source_row, {', '.join(names)} "
+        f"CREATE OR REPLACE TEMP TABLE upload_grid_cells AS SELECT {', '.join(names)} "
         f"FROM read_csv($path, header = false, skip = $skip, delim = $delim, quote = '\"', escape = '\"', "
         f"all_varchar = true, auto_detect = false, null_padding = true, columns = {columns})",
-        {"first": first_row, "path": path, "skip": skip_lines, "delim": delimiter},
+        {"path": path, "skip": skip_lines, "delim": delimiter},
     )
-    return cursor.execute("SELECT count(*) FROM upload_grid").fetchall()[0][0]
+    # a view holds no parameters: the offset is an integer made here, never text from the file
+    cursor.execute(f"CREATE OR REPLACE TEMP VIEW upload_grid AS SELECT (rowid + {int(first_row)})::BIGINT AS source_row, "
+                   f"{', '.join(names)} FROM upload_grid_cells")
+    return cursor.execute("SELECT count(*) FROM upload_grid_cells").fetchall()[0][0]
 
 
 def stage_grid_from_frame(cursor: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
     """Copy a grid read in Python (core.readers.Grid.frame: c0.. text, source_row) into the TEMP
-    table upload_grid. Returns the number of rows."""
+    table upload_grid_cells, seen through the TEMP view upload_grid (source_row, c0 ..).
+    Returns the number of rows."""
     columns = [_grid_column(c) for c in frame.columns if c != "source_row"]
     cursor.register("upload_grid_frame", frame)
     try:
         select = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in columns)
-        cursor.execute(f"CREATE OR REPLACE TEMP TABLE upload_grid AS SELECT CAST(source_row AS BIGINT) AS source_row"
+        cursor.execute(f"CREATE OR REPLACE TEMP TABLE upload_grid_cells AS SELECT CAST(source_row AS BIGINT) AS source_row"
                        f"{', ' if select else ''}{select} FROM upload_grid_frame")
     finally:
         cursor.unregister("upload_grid_frame")
-    return cursor.execute("SELECT count(*) FROM upload_grid").fetchall()[0][0]
+    cursor.execute("CREATE OR REPLACE TEMP VIEW upload_grid AS SELECT * FROM upload_grid_cells")
+    return cursor.execute("SELECT count(*) FROM upload_grid_cells").fetchall()[0][0]
 
 
 def fetch_grid_rows(cursor: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.DataFrame:
@@ -278,7 +287,8 @@ def fetch_distinct_cells(cursor: duckdb.DuckDBPyConnection, column: str, last_ro
     return cursor.execute(
         f"SELECT coalesce(trim({column}), '') AS value, count(*) AS rows, min(source_row) AS first_row FROM "
         "(SELECT * FROM upload_grid WHERE ($last IS NULL OR source_row <= $last) "
-        + ("ORDER BY source_row LIMIT $sample" if sample_rows else "") + ") "
+        # the first rows: the grid is stored, and scanned, in file order (no sort of a million rows)
+        + ("LIMIT $sample" if sample_rows else "") + ") "
         "GROUP BY ALL ORDER BY rows DESC, first_row LIMIT $limit",
         {"last": last_row, "limit": limit, **({"sample": sample_rows} if sample_rows else {})},
     ).df()
@@ -728,7 +738,8 @@ def commit_staged_upload(cursor: duckdb.DuckDBPyConnection, dataset: dict, custo
 
 def drop_staging(cursor: duckdb.DuckDBPyConnection) -> None:
     """Drop this cursor's staging tables (they also vanish when the cursor closes)."""
-    for table in ("upload_grid", "upload_staged", "upload_rejected", "upload_problem_rows", *LOOKUP_TABLES):
+    cursor.execute("DROP VIEW IF EXISTS upload_grid")
+    for table in ("upload_grid_cells", "upload_staged", "upload_rejected", "upload_problem_rows", *LOOKUP_TABLES):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
