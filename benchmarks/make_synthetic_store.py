@@ -180,8 +180,7 @@ def build_synthetic_store(path: Path | str, rows: int = DEFAULT_ROWS, force: boo
         for dataset, part in combinations.groupby("dataset", sort=False):
             first, last = int(part["combination_index"].min()), int(part["combination_index"].max())
             connection.execute(_INSERT_SQL, {"first": first, "last": last, "places": len(places), "years": years,
-                                              "first_year": FIRST_YEAR, "step": step, "total": total, "rows": rows,
-                                              "source": SOURCE, "licence": LICENCE})
+                                              "first_year": FIRST_YEAR, "step": step, "total": total, "rows": rows})
             count = connection.execute("SELECT count(*) FROM observations WHERE dataset = ?", [dataset]).fetchone()[0]
             connection.execute(
                 "INSERT INTO datasets (name, kind, title, producer, producer_type, source, licence, url, as_of, file_name, "
@@ -205,7 +204,7 @@ def build_synthetic_store(path: Path | str, rows: int = DEFAULT_ROWS, force: boo
 #: when the permuted row index falls below the number of rows asked (exactly ``rows`` in total).
 _INSERT_SQL = """
 INSERT INTO observations (indicator, dataset, geo, geo_level, period, sex, age, "group", unit, value, flags, se,
-                          ci_lower, ci_upper, population, source, licence)
+                          ci_lower, ci_upper, population)
 WITH cells AS (
     SELECT c.*, p.geo, p.geo_level, p.geo_index, y.year_index, s.sex, s.sex_index,
            ((c.combination_index * $places + p.geo_index) * $years + y.year_index) * 3 + s.sex_index AS row_index
@@ -231,7 +230,7 @@ SELECT indicator, dataset, geo, geo_level, $first_year + year_index AS period, s
             ELSE round(greatest(0.0, raw_value), 1) END AS value,
        flag,
        CASE WHEN geo_level = 'local' AND flag NOT IN ('c', 'z') THEN round(0.04 * abs(raw_value), 2) END AS se,
-       NULL AS ci_lower, NULL AS ci_upper, NULL AS population, $source AS source, $licence AS licence
+       NULL AS ci_lower, NULL AS ci_upper, NULL AS population
 FROM valued
 ORDER BY geo, period, "group", sex, age
 """

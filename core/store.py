@@ -2,9 +2,14 @@
 
 Schema (one database file; the embedded default is rebuilt from data/ when data/ changes):
 
-- ``observations``: one row per observation, columns as core.importer.OBSERVATION_COLUMNS
-  (indicator, dataset, geo, geo_level, period INTEGER, sex, age, "group", unit, value DOUBLE,
-  flags, se, ci_lower, ci_upper, population DOUBLE, source, licence).
+- ``observations``: one row per observation, columns STORED_COLUMNS (indicator, dataset, geo,
+  geo_level, period INTEGER, sex, age, "group", unit, value DOUBLE, flags, se, ci_lower, ci_upper,
+  population DOUBLE): core.importer.OBSERVATION_COLUMNS without source and licence, which are the
+  same on every row of a dataset and are kept once, in ``datasets`` (two more text columns written
+  on every row cost about 5% of the load of a large upload).
+- ``observations_with_provenance`` (a view): observations with their dataset's source and licence,
+  columns OBSERVATION_COLUMNS in that order. Read observations through it wherever the source or
+  licence is shown.
 - ``datasets``: one row per dataset: name (primary key), kind ('embedded' | 'uploaded'), title,
   producer, producer_type ('official' | 'civil_society'), source (attribution), licence, url,
   as_of, file_name, sha256, loaded_at (timestamp), row_count, detection (JSON text),
@@ -12,7 +17,8 @@ Schema (one database file; the embedded default is rebuilt from data/ when data/
 - ``custom_indicators``: indicators defined by analysts at upload time: code, definition (JSON text
   of a catalogue entry).
 - ``meta``: key/value (e.g. the fingerprint of the embedded data last built; ``data_version``, a
-  counter bumped by every load, rename and delete of uploaded data, read by queries.fetch_data_version).
+  counter bumped by every load, rename and delete of uploaded data, read by queries.fetch_data_version;
+  ``schema_version``, SCHEMA_VERSION of the layout, see migrate_schema).
 - ``boundaries``: boundaries of local units uploaded as GeoJSON: name (primary key), file_name,
   sha256, code_property, feature_count, codes (JSON list), geojson (FeatureCollection text), loaded_at.
 
@@ -39,6 +45,14 @@ import yaml
 
 from core.importer import OBSERVATION_COLUMNS
 
+#: Provenance columns of an observation kept once per dataset (in ``datasets``), not on every stored row.
+PROVENANCE_COLUMNS: tuple[str, ...] = ("source", "licence")
+#: Columns of the ``observations`` table, in order.
+STORED_COLUMNS: list[str] = [c for c in OBSERVATION_COLUMNS if c not in PROVENANCE_COLUMNS]
+#: The store's layout. 2: source and licence moved from ``observations`` to ``datasets`` (a file of
+#: version 1 is migrated when opened for writing, uploads kept).
+SCHEMA_VERSION = 2
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 OBSERVATIONS_DIR = DATA_DIR / "observations"
@@ -56,10 +70,15 @@ CREATE TABLE IF NOT EXISTS observations (
     indicator VARCHAR NOT NULL, dataset VARCHAR NOT NULL, geo VARCHAR NOT NULL, geo_level VARCHAR NOT NULL,
     period INTEGER NOT NULL, sex VARCHAR NOT NULL, age VARCHAR NOT NULL, "group" VARCHAR NOT NULL,
     unit VARCHAR NOT NULL, value DOUBLE, flags VARCHAR, se DOUBLE, ci_lower DOUBLE, ci_upper DOUBLE,
-    population DOUBLE, source VARCHAR, licence VARCHAR
+    population DOUBLE
 );
 CREATE TABLE IF NOT EXISTS custom_indicators (code VARCHAR PRIMARY KEY, definition VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+#: Created after migrate_schema (an observations table of version 1 still has source and licence).
+VIEWS = """
+CREATE OR REPLACE VIEW observations_with_provenance AS
+SELECT o.*, d.source, d.licence FROM observations o LEFT JOIN datasets d ON d.name = o.dataset;
 """
 
 
@@ -81,7 +100,37 @@ def open_database(path: Path | str | None = None, read_only: bool = False) -> du
     if not read_only:
         connection.execute(SCHEMA)
         connection.execute(UPLOAD_SCHEMA)
+        migrate_schema(connection)
+        connection.execute(VIEWS)
     return connection
+
+
+def migrate_schema(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Bring a database file of an older layout to SCHEMA_VERSION, in one transaction, keeping
+    every dataset (embedded and uploaded) and its rows.
+
+    Version 1 -> 2: drop observations.source and .licence. Nothing is lost: every load wrote the
+    same source and licence into its ``datasets`` row, which the view observations_with_provenance
+    joins back. Writes meta 'schema_version'. Returns True when it changed the layout.
+    """
+    columns = {name for (name,) in connection.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'observations' "
+        "AND table_schema = 'main' AND table_catalog = current_database()").fetchall()}
+    old = [c for c in PROVENANCE_COLUMNS if c in columns]
+    version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    if not old and version and version[0][0] == str(SCHEMA_VERSION):
+        return False
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute("DROP VIEW IF EXISTS observations_with_provenance")
+        for column in old:  # names from PROVENANCE_COLUMNS, never user text
+            connection.execute(f"ALTER TABLE observations DROP COLUMN {column}")
+        connection.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        connection.execute("COMMIT")
+    except Exception:
+        connection.execute("ROLLBACK")
+        raise
+    return bool(old)
 
 
 def compute_embedded_fingerprint() -> str:
@@ -125,6 +174,7 @@ def ensure_embedded_data(connection: duckdb.DuckDBPyConnection, force: bool = Fa
         return False
     observations = read_embedded_observations()
     sources = read_embedded_sources()
+    check_embedded_provenance(observations, sources)
     counts = observations.groupby("dataset").size().to_dict()
     connection.execute("BEGIN TRANSACTION")
     try:
@@ -138,7 +188,7 @@ def ensure_embedded_data(connection: duckdb.DuckDBPyConnection, force: bool = Fa
                  "rows": int(counts.get(source["name"], 0)), "loaded_at": datetime.now(timezone.utc).replace(tzinfo=None)},
             )
         connection.register("embedded_observations", observations)
-        columns = ", ".join(f'"{c}"' for c in OBSERVATION_COLUMNS)
+        columns = ", ".join(f'"{c}"' for c in STORED_COLUMNS)
         connection.execute(f"INSERT INTO observations ({columns}) SELECT {columns} FROM embedded_observations ORDER BY indicator, geo, period")
         connection.unregister("embedded_observations")
         connection.execute("INSERT OR REPLACE INTO meta VALUES ('embedded_fingerprint', ?)", [fingerprint])
@@ -147,6 +197,28 @@ def ensure_embedded_data(connection: duckdb.DuckDBPyConnection, force: bool = Fa
         connection.execute("ROLLBACK")
         raise
     return True
+
+
+def check_embedded_provenance(observations: pd.DataFrame, sources: list[dict]) -> None:
+    """Check that keeping source and licence once per dataset loses nothing: each dataset's rows
+    (OBSERVATION_COLUMNS) carry one source and one licence, the licence of its data/sources.yaml
+    entry and its attribution (or the beginning of it: sources.yaml may add a description).
+    Raises ValueError naming the dataset and the texts otherwise."""
+    declared = {source["name"]: source for source in sources}
+    pairs = observations.groupby("dataset")[list(PROVENANCE_COLUMNS)].agg(lambda column: sorted(set(column)))
+    for name, row in pairs.iterrows():
+        entry = declared.get(name)
+        if entry is None:
+            raise ValueError(f"dataset {name!r} has observations but no entry in {SOURCES_FILE.name}")
+        if len(row["source"]) != 1 or len(row["licence"]) != 1:
+            raise ValueError(f"dataset {name!r}: its rows carry several sources {row['source']} or licences "
+                             f"{row['licence']}; the store keeps one per dataset")
+        if row["licence"][0] != (entry.get("licence") or ""):
+            raise ValueError(f"dataset {name!r}: licence {row['licence'][0]!r} on its rows, {entry.get('licence')!r} in "
+                             f"{SOURCES_FILE.name}")
+        if not (entry.get("source") or "").startswith(row["source"][0]):
+            raise ValueError(f"dataset {name!r}: source {row['source'][0]!r} on its rows, {entry.get('source')!r} in "
+                             f"{SOURCES_FILE.name}")
 
 
 def build_store(path: Path | str | None = None, force: bool = False) -> Path:
@@ -715,11 +787,11 @@ def commit_staged_upload(cursor: duckdb.DuckDBPyConnection, dataset: dict, custo
         if replace:
             cur.execute("DELETE FROM observations WHERE dataset = ?", [name])
             cur.execute("DELETE FROM datasets WHERE name = ? AND kind = 'uploaded'", [name])
-        columns = ", ".join(f'"{c}"' for c in OBSERVATION_COLUMNS)
+        columns = ", ".join(f'"{c}"' for c in STORED_COLUMNS)
+        # source and licence go once into the datasets row below (observations_with_provenance)
         stored["rows"] = cur.execute(
             f"INSERT INTO observations ({columns}) SELECT indicator, $name, geo, geo_level, period, sex, age, \"group\", unit, "
-            f"value, flags, se, ci_lower, ci_upper, population, $source, $licence FROM ({select})",
-            {"name": name, "source": dataset.get("source"), "licence": dataset.get("licence")}).fetchall()[0][0]
+            f"value, flags, se, ci_lower, ci_upper, population FROM ({select})", {"name": name}).fetchall()[0][0]
         cur.execute(
             "INSERT INTO datasets (name, kind, title, producer, producer_type, source, licence, url, as_of, file_name, sha256, "
             "loaded_at, row_count, detection, mapping) VALUES ($name, 'uploaded', $title, $producer, $producer_type, $source, "
@@ -758,9 +830,10 @@ def fetch_uploaded_datasets(connection: duckdb.DuckDBPyConnection) -> pd.DataFra
 
 
 def fetch_dataset_sample(connection: duckdb.DuckDBPyConnection, name: str, limit: int = 200) -> pd.DataFrame:
-    """The first observations of one dataset (OBSERVATION_COLUMNS), ordered by indicator, geo, period."""
+    """The first observations of one dataset (OBSERVATION_COLUMNS, with its source and licence),
+    ordered by indicator, geo, period."""
     columns = ", ".join(f'"{c}"' for c in OBSERVATION_COLUMNS)
-    return connection.execute(f"SELECT {columns} FROM observations WHERE dataset = $name ORDER BY indicator, geo, period, "
+    return connection.execute(f"SELECT {columns} FROM observations_with_provenance WHERE dataset = $name ORDER BY indicator, geo, period, "
                               "\"group\", sex LIMIT $limit", {"name": name, "limit": limit}).df()
 
 

@@ -109,11 +109,13 @@ def test_missing_values_give_no_gap(connection):
 
 
 def test_every_row_says_its_source_and_licence(connection):
-    assert count(connection, "SELECT count(*) FROM observations WHERE source IS NULL OR source = '' "
+    assert count(connection, "SELECT count(*) FROM observations_with_provenance WHERE source IS NULL OR source = '' "
                              "OR licence IS NULL OR licence = ''") == 0
-    sources = dict(connection.execute("SELECT dataset, any_value(source) FROM observations GROUP BY dataset").fetchall())
+    assert count(connection, "SELECT count(*) FROM observations_with_provenance") == count(connection, "SELECT count(*) FROM observations")
+    sources = dict(connection.execute("SELECT dataset, any_value(source) FROM observations_with_provenance GROUP BY dataset").fetchall())
     assert sources["LFSA_ERGAN"] == "Source: Eurostat, dataset LFSA_ERGAN"
-    licences = dict(connection.execute("SELECT dataset, list_sort(list(DISTINCT licence)) FROM observations GROUP BY dataset").fetchall())
+    licences = dict(connection.execute("SELECT dataset, list_sort(list(DISTINCT licence)) FROM observations_with_provenance "
+                                       "GROUP BY dataset").fetchall())
     assert licences["LFSA_ERGAN"] == ["CC BY 4.0 (c) European Union"]
     assert licences["UNDESA_MIGRANT_STOCK_2020"] == ["CC BY 3.0 IGO"]
 
@@ -164,7 +166,7 @@ def test_uploaded_data_survive_a_forced_rebuild_of_the_embedded_data(tmp_path):
         upload["source"] = "Source: City of X"
         upload["licence"] = "CC BY 4.0"
         root.register("upload", upload)
-        root.execute(f"INSERT INTO observations SELECT {', '.join(repr(c).replace(chr(39), chr(34)) for c in OBSERVATION_COLUMNS)} FROM upload")
+        root.execute(f"INSERT INTO observations SELECT {', '.join(repr(c).replace(chr(39), chr(34)) for c in store.STORED_COLUMNS)} FROM upload")
         root.unregister("upload")
 
         assert store.ensure_embedded_data(root, force=True) is True
@@ -178,3 +180,69 @@ def test_uploaded_data_survive_a_forced_rebuild_of_the_embedded_data(tmp_path):
         assert (row.geo, row.geo_level, row.difference, row.disadvantage) == ("X01", "local", -41.0, 41.0)
     finally:
         root.close()
+
+
+# Layout version 1 (before source and licence moved to datasets): observations carried both on every row.
+_VERSION_1_SCHEMA = """
+CREATE TABLE datasets (
+    name VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, title VARCHAR, producer VARCHAR,
+    producer_type VARCHAR, source VARCHAR, licence VARCHAR, url VARCHAR, as_of VARCHAR,
+    file_name VARCHAR, sha256 VARCHAR, loaded_at TIMESTAMP, row_count BIGINT,
+    detection VARCHAR, mapping VARCHAR
+);
+CREATE TABLE observations (
+    indicator VARCHAR NOT NULL, dataset VARCHAR NOT NULL, geo VARCHAR NOT NULL, geo_level VARCHAR NOT NULL,
+    period INTEGER NOT NULL, sex VARCHAR NOT NULL, age VARCHAR NOT NULL, "group" VARCHAR NOT NULL,
+    unit VARCHAR NOT NULL, value DOUBLE, flags VARCHAR, se DOUBLE, ci_lower DOUBLE, ci_upper DOUBLE,
+    population DOUBLE, source VARCHAR, licence VARCHAR
+);
+CREATE TABLE custom_indicators (code VARCHAR PRIMARY KEY, definition VARCHAR NOT NULL);
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+INSERT INTO datasets (name, kind, title, producer_type, source, licence, row_count)
+    VALUES ('city_survey', 'uploaded', 'City survey', 'civil_society', 'Source: City of X', 'CC BY 4.0', 2);
+INSERT INTO observations VALUES
+    ('health.city_clinic_use', 'city_survey', 'X01', 'local', 2023, 'T', 'TOTAL', 'nationals', 'percent', 41.0, '',
+     NULL, NULL, NULL, NULL, 'Source: City of X', 'CC BY 4.0'),
+    ('health.city_clinic_use', 'city_survey', 'X01', 'local', 2023, 'T', 'TOTAL', 'non_nationals', 'percent', 0.0, 'u',
+     NULL, NULL, NULL, NULL, 'Source: City of X', 'CC BY 4.0');
+"""
+
+
+def test_a_store_of_the_old_layout_is_migrated_keeping_its_uploads_and_their_sources(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute(_VERSION_1_SCHEMA)
+    old.close()
+
+    root = store.open_database(path)
+    try:
+        columns = [name for (name,) in root.execute("SELECT column_name FROM (DESCRIBE observations)").fetchall()]
+        assert columns == store.STORED_COLUMNS
+        assert count(root, "SELECT count(*) FROM meta WHERE key = 'schema_version' AND value = ?", [str(store.SCHEMA_VERSION)]) == 1
+        rows = queries.fetch_observations(root.cursor(), "health.city_clinic_use").sort_values("group")
+        assert list(rows.columns) == OBSERVATION_COLUMNS
+        assert rows[["group", "value", "flags", "source", "licence"]].values.tolist() == [
+            ["nationals", 41.0, "", "Source: City of X", "CC BY 4.0"],
+            ["non_nationals", 0.0, "u", "Source: City of X", "CC BY 4.0"]]
+        assert store.migrate_schema(root) is False
+        store.ensure_embedded_data(root)
+        assert count(root, "SELECT count(*) FROM observations WHERE dataset = 'city_survey'") == 2
+    finally:
+        root.close()
+
+
+def test_the_embedded_build_refuses_a_dataset_whose_rows_disagree_on_the_licence():
+    observations = store.read_embedded_observations()
+    sources = store.read_embedded_sources()
+    store.check_embedded_provenance(observations, sources)  # the committed data pass
+    changed = observations.copy()
+    first = changed.index[changed["dataset"] == "LFSA_ERGAN"][0]
+    changed.loc[first, "licence"] = "All rights reserved"
+    with pytest.raises(ValueError, match="LFSA_ERGAN"):
+        store.check_embedded_provenance(changed, sources)
+    changed = observations.copy()
+    changed.loc[changed["dataset"] == "UNDESA_MIGRANT_STOCK_2020", "source"] = "Source: somebody else"
+    with pytest.raises(ValueError, match="UNDESA_MIGRANT_STOCK_2020"):
+        store.check_embedded_provenance(changed, sources)

@@ -265,7 +265,7 @@ def test_an_open_load_transaction_is_invisible_to_other_sessions(root):
     other = root.cursor()
     session.cursor.execute("BEGIN TRANSACTION")
     session.cursor.execute("INSERT INTO observations SELECT 'work.employment_rate', 'half_done', 'DEU', 'national', 2020, "
-                           "'T', 'TOTAL', 'nationals', 'percent', 1, '', NULL, NULL, NULL, NULL, '', ''")
+                           "'T', 'TOTAL', 'nationals', 'percent', 1, '', NULL, NULL, NULL, NULL")
     assert other.execute("SELECT count(*) FROM observations WHERE dataset = 'half_done'").fetchall()[0][0] == 0
     session.cursor.execute("ROLLBACK")
     assert other.execute("SELECT count(*) FROM observations WHERE dataset = 'half_done'").fetchall()[0][0] == 0
