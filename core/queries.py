@@ -133,7 +133,8 @@ def fetch_data_summary(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: str, group: str | None = None) -> dict:
+def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: str, group: str | None = None,
+                            dataset: str | None = None) -> dict:
     """What can be chosen for one indicator: {years: [int, newest first], sexes: [...], ages: [...],
     groups: [...], datasets: [...], geo_levels: [...], best_year: int | None}.
 
@@ -142,9 +143,10 @@ def fetch_indicator_options(connection: duckdb.DuckDBPyConnection, indicator: st
     best_year counts places having both. ``groups`` always lists every group of the indicator.
     best_year is the latest year with the widest coverage: the latest year in which the number
     of places having values for two groups reaches 90% of the best year's number.
-    An indicator without values gives empty lists and best_year None.
+    dataset: the options of that source dataset only. An indicator without values gives empty
+    lists and best_year None.
     """
-    table = fetch_options_table(connection, indicator=indicator, groups=[group])
+    table = fetch_options_table(connection, indicator=indicator, groups=[group], dataset=dataset)
     return table.get((indicator, group)) or options_without_values(table, indicator)
 
 
@@ -156,25 +158,27 @@ def options_without_values(table: dict, indicator: str) -> dict:
 
 
 def fetch_options_table(connection: duckdb.DuckDBPyConnection, indicator: str | None = None,
-                        groups: list[str | None] | None = None) -> dict[tuple[str, str | None], dict]:
+                        groups: list[str | None] | None = None, dataset: str | None = None) -> dict[tuple[str, str | None], dict]:
     """fetch_indicator_options for many choices in three queries: {(indicator, group or None): options}.
 
     indicator: one indicator, or None for every indicator with values. groups: the choices (None =
     no group chosen); default: None and every population group of core.vocabulary. A choice
     without values has empty lists; an indicator without values is absent (see options_without_values).
+    dataset: read that source dataset only (None: every dataset).
     """
     from core.vocabulary import POPULATION_GROUPS, REFERENCE_GROUPS, dimension_of
 
     choices = list(groups) if groups is not None else [None, *(g for g in POPULATION_GROUPS if g != "total")]
     members = [(choice, member) for choice in choices if choice is not None
                for member in dict.fromkeys([choice, REFERENCE_GROUPS.get(dimension_of(choice), choice)])]
-    parameters = {"indicator": indicator, "everything": None in choices,
+    parameters = {"indicator": indicator, "dataset": dataset, "everything": None in choices,
                   "choices": [c for c, _ in members] or [""], "members": [m for _, m in members] or [""]}
     # Each row once with no group chosen (when asked), and once per choice whose pair holds its group.
     expanded = """
         WITH base AS (
             SELECT indicator, "group", period, sex, age, dataset, geo_level, geo FROM observations
             WHERE value IS NOT NULL AND ($indicator IS NULL OR indicator = $indicator)
+              AND ($dataset IS NULL OR dataset = $dataset)
         ), pairs AS (SELECT unnest($choices) AS choice, unnest($members) AS member),
         expanded AS (
             SELECT NULL::VARCHAR AS choice, * FROM base WHERE $everything
@@ -185,7 +189,7 @@ def fetch_options_table(connection: duckdb.DuckDBPyConnection, indicator: str | 
     group_rows = connection.execute(
         'SELECT indicator, list_sort(list(DISTINCT "group")) FROM observations '
         "WHERE value IS NOT NULL AND ($indicator IS NULL OR indicator = $indicator) GROUP BY indicator",
-        {"indicator": indicator},
+        {"indicator": indicator},  # every group of the indicator, whatever the dataset
     ).fetchall()
     list_rows = connection.execute(
         expanded + """

@@ -24,13 +24,15 @@ if not selection.indicator or not selection.group:
 indicator = catalogue.get(selection.indicator)
 group_label = vocabulary.POPULATION_GROUPS[selection.group]
 reference_label = vocabulary.POPULATION_GROUPS[selection.reference_group]
-gaps = data.load_gaps(indicator.code, selection.group, selection.year, selection.sex, selection.age, version)
+gaps = data.load_gaps(indicator.code, selection.group, selection.year, selection.sex, selection.age, version,
+                     dataset=selection.dataset)
 datasets = data.load_datasets(version)
 
 st.subheader(f"{indicator.title}")
 st.markdown(f"**{group_label}** compared with **{state.lower_first(reference_label)}** · {selection.year} · "
             f"{vocabulary.SEXES.get(selection.sex, selection.sex)} · {state.describe_age(selection.age)} · "
-            f"{'higher is better' if indicator.polarity == 'higher_is_better' else 'lower is better'}")
+            f"{'higher is better' if indicator.polarity == 'higher_is_better' else 'lower is better'}"
+            + (f" · source dataset: {layout.escape_markdown(selection.dataset)}" if selection.dataset else ""))
 
 if gaps.empty:
     layout.empty_state(f"No place has values for both groups in {selection.year} for this choice.",
@@ -86,7 +88,8 @@ table = layout.gap_table_frame(shown, indicator, sources)
 st.markdown("#### Table")
 layout.render_gap_table(table, key="gap_table")
 st.download_button("Download this table (CSV)", table.to_csv(index=False).encode("utf-8"),
-                   file_name=f"rightsgap_{indicator.code}_{selection.group}_{selection.year}_{selection.sex}_{selection.age}.csv",
+                   file_name=f"rightsgap_{indicator.code}_{selection.group}_{selection.year}_{selection.sex}_{selection.age}"
+                             + (f"_{selection.dataset}" if selection.dataset else "") + ".csv",
                    mime="text/csv", key="download_gaps", icon=":material/download:")
 st.caption(layout.source_line(datasets, sorted(shown["dataset"].unique())))
 indicator_set.render_toggle_button(indicator.code, key="explore_add_to_set")  # my indicator set: export it from 'My indicator set'

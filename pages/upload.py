@@ -93,7 +93,12 @@ if clicked:
         st.success(f"Loaded '{layout.escape_markdown(result.dataset)}': {result.rows_loaded:,} observations. It now appears on every page, marked as "
                    "uploaded.", icon=":material/check_circle:")
         links = st.columns(3)
-        links[0].page_link("pages/explore.py", label="See its gaps on Explore", icon=":material/map:")
+        loaded_indicators = result.summary.get("indicators") or []
+        catalogue = data.load_catalogue()
+        where = {"dataset": result.dataset}  # Explore opens on this dataset, even beside an embedded source
+        if len(loaded_indicators) == 1 and loaded_indicators[0] in catalogue:
+            where.update(right=catalogue.get(loaded_indicators[0]).right, indicator=loaded_indicators[0])
+        links[0].page_link("pages/explore.py", label="See its gaps on Explore", icon=":material/map:", query_params=where)
         links[1].page_link("pages/datasets.py", label="Manage your datasets", icon=":material/dataset:")
     else:
         st.error("Not loaded: the file has problems (see the report above). Nothing was stored.", icon=":material/error:")

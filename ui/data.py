@@ -97,25 +97,27 @@ def load_data_summary(version: str) -> pd.DataFrame:
     return queries.fetch_data_summary(cursor())
 
 
-def load_indicator_options(indicator: str, version: str, group: str | None = None) -> dict:
+def load_indicator_options(indicator: str, version: str, group: str | None = None, dataset: str | None = None) -> dict:
     """core.queries.fetch_indicator_options (keys years, sexes, ages, groups, datasets, geo_levels,
-    best_year), read for every comparison group of the indicator at once and cached per indicator
-    and data version: choosing another comparison never waits for the database."""
-    table = _load_options_of_indicator(indicator, version)
+    best_year), read for every comparison group of the indicator at once and cached per indicator,
+    dataset and data version: choosing another comparison never waits for the database.
+    dataset: the options of one source dataset (None: every dataset)."""
+    table = _load_options_of_indicator(indicator, version, dataset)
     return table.get((indicator, group)) or queries.options_without_values(table, indicator)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _load_options_of_indicator(indicator: str, version: str) -> dict:
-    return queries.fetch_options_table(cursor(), indicator=indicator)
+def _load_options_of_indicator(indicator: str, version: str, dataset: str | None) -> dict:
+    return queries.fetch_options_table(cursor(), indicator=indicator, dataset=dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_gaps(indicator: str, group: str | None, year, sex: str | None, age: str | None, version: str,
-              geos: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """core.queries.fetch_gaps for one selection (see core.gaps.compute_gaps for the columns)."""
+              geos: tuple[str, ...] | None = None, dataset: str | None = None) -> pd.DataFrame:
+    """core.queries.fetch_gaps for one selection (see core.gaps.compute_gaps for the columns);
+    dataset: one source dataset only (None: every dataset holding the indicator)."""
     return queries.fetch_gaps(cursor(), indicator, geos=list(geos) if geos else None, year=year, sex=sex,
-                              group=group, age=age, catalogue=load_catalogue())
+                              group=group, age=age, dataset=dataset, catalogue=load_catalogue())
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

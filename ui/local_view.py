@@ -38,7 +38,11 @@ def render_local_level(selection, version: str) -> bool:
     indicator = catalogue.get(selection.indicator)
     group_label = vocabulary.POPULATION_GROUPS[selection.group]
     reference_label = vocabulary.POPULATION_GROUPS[selection.reference_group]
-    everything = data.load_gaps(indicator.code, selection.group, "latest", None, None, version)
+    # The sidebar's source dataset defaults to the embedded one, which has no local units: the local
+    # level reads the uploads unless one of them is chosen.
+    kinds = data.load_datasets(version).set_index("name")["kind"]
+    dataset = selection.dataset if selection.dataset and kinds.get(selection.dataset) == "uploaded" else None
+    everything = data.load_gaps(indicator.code, selection.group, "latest", None, None, version, dataset=dataset)
     local_gaps = everything.loc[everything["geo_level"] == "local"] if not everything.empty else everything
     st.subheader(layout.escape_markdown(indicator.title))
     if local_gaps.empty:
@@ -49,7 +53,7 @@ def render_local_level(selection, version: str) -> bool:
     # have fewer breakdowns: keep the choice where the local data have it, else their own.
     sex = selection.sex if selection.sex in set(local_gaps["sex"]) else local_gaps["sex"].mode().iloc[0]
     age = selection.age if selection.age in set(local_gaps["age"]) else local_gaps["age"].mode().iloc[0]
-    gaps = data.load_gaps(indicator.code, selection.group, selection.year, sex, age, version)
+    gaps = data.load_gaps(indicator.code, selection.group, selection.year, sex, age, version, dataset=dataset)
     gaps = gaps.loc[gaps["geo_level"] == "local"] if not gaps.empty else gaps
     st.markdown(f"**{group_label}** compared with **{reference_label.lower()}** · {selection.year} · "
                 f"{vocabulary.SEXES.get(sex, sex)} · {describe_age(age)} · local units")

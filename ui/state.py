@@ -16,14 +16,18 @@ from core import geo, vocabulary
 from ui import data
 
 #: Query-parameter names (= widget keys) of the shared selection.
-KEYS = ("right", "indicator", "group", "year", "sex", "age", "level", "country")
+KEYS = ("right", "indicator", "group", "dataset", "year", "sex", "age", "level", "country")
 PREFERRED_AGES = ("Y15-64", "Y25-64", "Y_GE16", "Y_GE18", "TOTAL", "not_stated")
 DEFAULT_COUNTRY = "DEU"
 
 
 @dataclass(frozen=True)
 class Selection:
-    """What the user chose. indicator/group/year/sex/age are None when the right has no data."""
+    """What the user chose. indicator/group/year/sex/age are None when the right has no data.
+
+    dataset: the source dataset, when several hold the chosen indicator and comparison (an upload
+    of the same indicator as an embedded source); None when there is only one.
+    """
 
     right: str
     indicator: str | None
@@ -33,6 +37,7 @@ class Selection:
     age: str | None
     level: str
     country: str | None
+    dataset: str | None = None
 
     @property
     def reference_group(self) -> str | None:
@@ -137,7 +142,7 @@ def render_selectors(container=None) -> Selection:
         defaults["indicator"] = codes[0] if codes else None
         indicator = _select("Indicator", codes, "indicator", defaults["indicator"],
                             format_func=lambda c: catalogue.get(c).title) if codes else None
-        group = year = sex = age = None
+        group = year = sex = age = dataset = None
         if indicator:
             options = data.load_indicator_options(indicator, version)
             groups = [g for g in options["groups"] if g not in vocabulary.REFERENCE_GROUPS.values() and g != "total"
@@ -149,6 +154,9 @@ def render_selectors(container=None) -> Selection:
                                  "compared with nationals, country-of-birth groups with the native-born; never across.") if groups else None
             if group:  # years, sexes and ages where this comparison has data: no empty choice is offered
                 options = data.load_indicator_options(indicator, version, group)
+            dataset = _select_dataset(options["datasets"], version, defaults)
+            if dataset:  # years, sexes and ages of that source
+                options = data.load_indicator_options(indicator, version, group, dataset)
             years = [int(y) for y in options["years"]]
             defaults["year"] = options["best_year"]
             year = _select("Year", years, "year", defaults["year"], parse=int,
@@ -178,9 +186,31 @@ def render_selectors(container=None) -> Selection:
                           format_func=lambda c: names.get(c, geo.name_of(c)),
                           help="Highlighted at the national level and shown on the Country profile.") if country_codes else None
     selection = Selection(right=right, indicator=indicator, group=group, year=int(year) if year is not None else None,
-                          sex=sex, age=age, level=level or "national", country=country)
+                          sex=sex, age=age, level=level or "national", country=country, dataset=dataset)
     _write_url({key: getattr(selection, key) for key in KEYS}, defaults)
     return selection
+
+
+def _select_dataset(datasets: list[str], version: str, defaults: dict) -> str | None:
+    """A 'Source dataset' choice when several datasets hold the indicator and comparison (e.g. an
+    analyst uploaded newer figures of an embedded indicator): the gaps of one source at a time,
+    never two values for one place. Default: the embedded source. Returns None when there is one."""
+    if len(datasets) < 2:
+        st.session_state.pop("dataset", None)
+        return None
+    described = data.load_datasets(version).set_index("name")
+    kinds = described["kind"].to_dict() if "kind" in described else {}
+    ordered = sorted(datasets, key=lambda name: (kinds.get(name) != "embedded", name))
+    defaults["dataset"] = ordered[0]
+
+    def label(name: str) -> str:
+        kind = "uploaded" if kinds.get(name) == "uploaded" else "embedded"
+        producer = described["producer"].get(name) if "producer" in described else None
+        return f"{name} ({kind}{', ' + producer if isinstance(producer, str) and producer else ''})"
+
+    return _select("Source dataset", ordered, "dataset", defaults["dataset"], format_func=label,
+                   help="Several datasets hold this indicator. Gaps are shown for one source at a time, so that no "
+                        "place has two values.")
 
 
 #: Query parameter carrying the page to open once the router has run (see require_router).
