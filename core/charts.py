@@ -16,11 +16,15 @@ import math
 
 import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 from core import vocabulary
 
-DIVERGING_SCALE = "RdBu_r"  # ColorBrewer RdBu reversed: red = positive disadvantage (worse off)
+# ColorBrewer RdBu reversed: red = positive disadvantage (worse off). Spelled out as [position, colour]
+# pairs: the figures here skip plotly's validation, which is what turns the name "RdBu_r" into colours
+# (plotly.js itself knows no "_r" names).
+DIVERGING_SCALE = plotly.colors.get_colorscale("RdBu_r")
 CONTEXT_SCALE = [[0.0, "#eef1f4"], [1.0, "#3d4a57"]]  # light to dark slate: context, not a gap
 REFERENCE_COLOUR = "#4d4d4d"
 GROUP_COLOUR = "#c0392b"
@@ -321,7 +325,7 @@ def build_dumbbell(
         "height": max(260, height_per_row * len(ordered) + 110), "margin": {"l": 10, "r": 20, "t": 30, "b": 40},
         "font": dict(FONT), "xaxis": {"title": {"text": f"{'%' if unit == 'percent' else unit}"}, "gridcolor": "#eeeeee",
                                       "zeroline": False},
-        "yaxis": {"title": {"text": None}, "automargin": True}, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "yaxis": {"automargin": True}, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         "plot_bgcolor": "white",
     }
     if not aggregates.empty:  # a dotted line between the aggregates (below) and the ranked countries

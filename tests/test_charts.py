@@ -2,6 +2,8 @@
 it for speed, see core.charts._figure) and shows what the user reads off it."""
 from __future__ import annotations
 
+import json
+
 import plotly.graph_objects as go
 import pytest
 
@@ -22,8 +24,12 @@ def gaps_for(connection, indicator: str, year: int, group: str = "non_nationals"
 
 
 def validated(figure: go.Figure) -> dict:
-    """The figure as plotly's fully validated dict: raises ValueError on any invalid property."""
-    return go.Figure(figure.to_dict()).to_dict()
+    """The figure as the browser receives it, checked to be exactly what plotly's full validation
+    makes of it (raises ValueError on an invalid property; a difference means the page would send
+    something validation would have changed, such as a colour-scale name plotly.js does not know)."""
+    sent = json.loads(figure.to_json())
+    assert sent == json.loads(go.Figure(figure.to_dict()).to_json())
+    return sent
 
 
 def trace(spec: dict, name: str) -> dict:
@@ -43,6 +49,8 @@ def test_europe_map_colours_each_country_by_its_disadvantage_and_fades_low_relia
     shown = dict(zip(disadvantage["locations"], disadvantage["z"]))
     assert shown["DEU"] == pytest.approx(national.loc["DEU", "disadvantage"])
     assert disadvantage["zmin"] == -disadvantage["zmax"] and disadvantage["zmid"] == 0
+    scale = disadvantage["colorscale"]  # red at the top (migrants worse off), blue at the bottom
+    assert scale[-1][1] == "rgb(103,0,31)" and scale[0][1] == "rgb(5,48,97)"
     assert disadvantage["zmax"] == pytest.approx(national["disadvantage"].abs().max())
     opacity = dict(zip(disadvantage["locations"], disadvantage["marker"]["opacity"]))
     faded = [geo for geo in shown if national.loc[geo, "low_reliability"]]
