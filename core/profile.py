@@ -28,7 +28,12 @@ def _object_array(observations: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def build_country_profile(observations: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """One row per catalogue indicator (and per sex when the source has no total), for one place.
+    """The profile table of build_country_profile_with_series alone (see there)."""
+    return build_country_profile_with_series(observations, catalogue)[0]
+
+
+def build_country_profile_with_series(observations: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(profile, series): one row per catalogue indicator (and per sex when the source has no total), for one place.
 
     observations: every observation of the place (OBSERVATION_COLUMNS of core.importer).
     For indicators with data, the row shows the main comparison (non-nationals vs nationals first,
@@ -41,6 +46,11 @@ def build_country_profile(observations: pd.DataFrame, catalogue: Catalogue) -> p
     gap), reference_value, value, disadvantage (> 0: migrants worse off), flags,
     trend (list of disadvantages, oldest first), trend_years (list of years), dataset, has_data
     (bool), note (why there is no gap, e.g. 'no data for this place').
+
+    series: the gap series of every comparison the profile shows (core.gaps.compute_gap_series
+    columns, GAP_COLUMNS, sorted by indicator, geo, sex, age, group, year): the rows of one
+    (indicator, group, sex, age) are what core.gaps.compute_gap_series gives for that place from the
+    observations of that comparison alone, so the page's time series needs no second query.
 
     How: the observations are split by indicator through row positions (no sub-DataFrame per
     indicator or per comparison), the comparison of each indicator is chosen first, and the gap
@@ -130,4 +140,15 @@ def build_country_profile(observations: pd.DataFrame, catalogue: Catalogue) -> p
                          "value": float(series_value[latest]), "disadvantage": float(series_disadvantage[latest]),
                          "flags": series_flags[latest], "trend": np.round(series_disadvantage[ordered], 2).tolist(),
                          "trend_years": series_years[ordered].astype(int).tolist(), "dataset": series_dataset[latest]})
-    return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
+    return pd.DataFrame(rows, columns=PROFILE_COLUMNS), all_series
+
+
+def select_comparison_series(series: pd.DataFrame, indicator: str, group: str, sex: str, age: str) -> pd.DataFrame:
+    """The rows of one comparison (indicator, migrant group, sex, age band) from the series of
+    build_country_profile_with_series, index 0..n-1 (GAP_COLUMNS, oldest year first). Empty when
+    the profile shows no such comparison."""
+    if series.empty:
+        return series.reset_index(drop=True)
+    mask = ((series["indicator"] == indicator) & (series["group"] == group) & (series["sex"] == sex)
+            & (series["age"] == age))
+    return series.loc[mask.to_numpy()].reset_index(drop=True)

@@ -157,3 +157,25 @@ def test_a_group_with_no_year_in_common_says_so_and_shows_no_gap(catalogue):
 def test_a_place_with_no_observations_lists_every_indicator_as_no_data(catalogue):
     profile = build_country_profile(pd.DataFrame(columns=list(observation("nationals", 1.0, 2020))), catalogue)
     assert len(profile) == len(list(catalogue)) and not profile["has_data"].any()
+
+
+def test_the_series_kept_with_the_profile_is_the_one_a_separate_query_gives(connection, catalogue):
+    from core.profile import build_country_profile_with_series, select_comparison_series
+    from core.vocabulary import REFERENCE_GROUPS, dimension_of
+
+    compared = 0
+    for geo in ("FRA", "DEU", "ITA", "ESP", "SWE"):
+        profile, series = build_country_profile_with_series(queries.fetch_latest_by_country(connection.cursor(), geo), catalogue)
+        for row in profile.loc[profile["has_data"] & profile["group"].notna()].itertuples():
+            observations = queries.fetch_observations(connection.cursor(), row.indicator, geos=[geo], sex=row.sex, age=row.age,
+                                                      groups=[row.group, REFERENCE_GROUPS[dimension_of(row.group)]])
+            expected = gap_engine.compute_gap_series(observations, row.polarity)
+            shown = select_comparison_series(series, row.indicator, row.group, row.sex, row.age)
+            if expected.empty:
+                assert shown.empty
+                continue
+            pd.testing.assert_frame_equal(shown, expected, check_exact=True)
+            assert shown["year"].tolist() == row.trend_years and shown["disadvantage"].round(2).tolist() == row.trend
+            compared += 1
+    assert compared >= 10
+    assert select_comparison_series(series, "work.employment_rate", "no_such_group", "T", "Y15-64").empty
