@@ -1,0 +1,160 @@
+"""The Country profile's tables: one table per right (its attributes as a column), and the country's
+treaty commitments, each built once per place and data version and cached."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from core import charts, profile as country_profile, queries, treaties, vocabulary
+from ui import data, state, treaty_view
+
+#: Columns of a right's table, in order.
+TABLE_COLUMNS = ["Attribute", "Type", "Indicator", "Comparison", "Year", "Reference", "Migrants", "Disadvantage",
+                 "Trend", "Status"]
+
+#: Column configuration of every right's table (built once, at import).
+COLUMN_CONFIG = {
+    "Attribute": st.column_config.TextColumn("Attribute", width=120, pinned=True, help="The attribute of the right (OHCHR framework)"),
+    "Type": st.column_config.TextColumn("Type", width=70, help="Structural, process or outcome indicator"),
+    "Indicator": st.column_config.TextColumn("Indicator", width=220),
+    "Comparison": st.column_config.TextColumn("Comparison", width=125),
+    "Year": st.column_config.TextColumn("Year", width=45),
+    "Reference": st.column_config.TextColumn("Reference", width=65, help="The reference group (nationals or native-born)"),
+    "Migrants": st.column_config.TextColumn("Migrants", width=65, help="The migrant group named in Comparison"),
+    "Disadvantage": st.column_config.TextColumn("Disadvantage", width=90, help="Positive: migrants are worse off"),
+    "Trend": st.column_config.LineChartColumn("Trend", width=60,
+                                              help="The disadvantage over the years (positive: migrants worse off)"),
+    "Status": st.column_config.TextColumn("Status", width=80),
+}
+
+COMMITMENT_COLUMN_CONFIG = {
+    "Instrument": st.column_config.TextColumn("Instrument", width="medium"),
+    "Bears on": st.column_config.TextColumn("Bears on (right — attribute, from the catalogue)"),
+}
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def describe_status(has_data: bool, group, value, unit: str, year, note: str, flags) -> str:
+    """What a row's Status cell says: 'no data'; for a structural or context value (no migrant /
+    reference comparison) the value and its year, e.g. 'yes (2020)'; otherwise the note (why there is
+    no gap); then 'flags bu' when the value carries Eurostat flags. Parts are joined by ' · '."""
+    if not has_data:
+        return "no data"
+    parts = []
+    if not isinstance(group, str):  # structural (yes/no) or context value: no migrant/reference comparison
+        parts.append(charts.format_value(value, unit) + (f" ({int(year)})" if not _is_missing(year) and year else ""))
+    elif note:
+        parts.append(note)
+    if isinstance(flags, str) and flags:
+        parts.append(f"flags {flags}")
+    return " · ".join(parts)
+
+
+def build_profile_tables(profile: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tables of the page, one per right that has indicators: {right code: DataFrame}.
+
+    profile: core.profile.build_country_profile's rows. Each table has TABLE_COLUMNS, every value text
+    except Trend (a list of disadvantages, oldest first): Attribute (its name), Type ('Outcome' ...),
+    Indicator (title), Comparison ('Non-nationals (all foreign citizens) vs nationals', with ', females'
+    or ', males' when the source has no total; '—' for structural and context indicators), Year ('—'
+    when there is no gap), Reference and Migrants (formatted values with their unit, e.g. '80.0%'),
+    Disadvantage ('+14.0 pp'), Trend and Status (describe_status). Rows follow the attributes in the
+    order of core.vocabulary.ATTRIBUTES (attributes it does not know come last, named by their code),
+    then the profile's order (the catalogue's).
+    """
+    if profile.empty:
+        return {}
+    columns = {name: profile[name].tolist() for name in
+               ("right", "attribute", "type", "title", "group", "sex", "year", "reference_value", "value", "unit",
+                "disadvantage", "trend", "has_data", "note", "flags")}
+    tables: dict[str, list[tuple]] = {}
+    for position in range(len(profile)):
+        right, attribute, group, sex, unit = (columns[name][position] for name in ("right", "attribute", "group", "sex", "unit"))
+        year = columns["year"][position]
+        attributes = vocabulary.ATTRIBUTES.get(right, {})
+        order = list(attributes).index(attribute) if attribute in attributes else len(attributes)
+        comparison = (state.describe_group_pair(group) + ("" if sex == "T" else f", {vocabulary.SEXES.get(sex, sex).lower()}")
+                      if isinstance(group, str) else "—")
+        row = (attributes.get(attribute, attribute), str(columns["type"][position]).capitalize(), columns["title"][position],
+               comparison, "—" if _is_missing(year) else str(int(year)),
+               charts.format_value(columns["reference_value"][position], unit),
+               charts.format_value(columns["value"][position], unit) if isinstance(group, str) else "—",
+               charts.format_difference(columns["disadvantage"][position], unit), columns["trend"][position],
+               describe_status(columns["has_data"][position], group, columns["value"][position], unit, year,
+                               columns["note"][position], columns["flags"][position]))
+        tables.setdefault(right, []).append((order, position, row))
+    return {right: pd.DataFrame([row for _, _, row in sorted(rows, key=lambda item: item[:2])], columns=TABLE_COLUMNS)
+            for right, rows in tables.items()}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_profile(geo: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(profile, series) of core.profile.build_country_profile_with_series for one place (every
+    observation of the place, one query), cached per place and data version."""
+    observations = queries.fetch_latest_by_country(data.cursor(), geo)
+    return country_profile.build_country_profile_with_series(observations, data.load_catalogue())
+
+
+def summarise_profile(profile: pd.DataFrame) -> dict:
+    """The counts the page shows above its tables: indicators (distinct codes in the profile),
+    with_gap (with a disadvantage), worse_off (latest disadvantage > 0, for either sex), and
+    by_right: {right code: (indicators with data, indicators)} (F and M rows count once)."""
+    with_gap = profile.loc[profile["disadvantage"].notna()]
+    by_right = {}
+    for right, rows in profile.groupby("right", sort=False):
+        by_right[right] = (rows.loc[rows["has_data"], "indicator"].nunique(), rows["indicator"].nunique())
+    return {"indicators": profile["indicator"].nunique(), "with_gap": with_gap["indicator"].nunique(),
+            "worse_off": int(with_gap.loc[with_gap["disadvantage"] > 0, "indicator"].nunique()), "by_right": by_right}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_profile_tables(geo: str, version: str) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """(summarise_profile, build_profile_tables) for one place (load_profile), cached per place and data version."""
+    profile = load_profile(geo, version)[0]
+    return summarise_profile(profile), build_profile_tables(profile)
+
+
+def comparison_series(series: pd.DataFrame, indicator: str, group: str, sex: str, age: str) -> pd.DataFrame:
+    """The time series of one comparison the profile shows (core.profile.select_comparison_series)."""
+    return country_profile.select_comparison_series(series, indicator, group, sex, age)
+
+
+@st.cache_data(show_spinner=False)
+def _instrument_summary() -> pd.DataFrame:
+    return treaties.summarise_instruments(treaty_view.load_treaty_status()).set_index("instrument")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_commitments_table(geo: str, right: str | None) -> pd.DataFrame:
+    """One country's ratifications as shown: Instrument, Status ('yes, 1973', 'signed only', 'no'), As of,
+    States parties ('57 of 193'), Bears on ('Right to decent work — Access to decent and productive work');
+    the instruments bearing on ``right`` first. Cached per place and right (the treaty data are embedded)."""
+    commitments = treaty_view.load_commitments((geo,))
+    summary = _instrument_summary()
+    attributes = {code: name for attributes in vocabulary.ATTRIBUTES.values() for code, name in attributes.items()}
+    rows = [{"Instrument": row.label_short, "Status": row.label, "As of": row.as_of,
+             "States parties": f"{summary.loc[row.instrument, 'parties']} of {summary.loc[row.instrument, 'states']}",
+             "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}"}
+            for row in commitments.itertuples(index=False)]
+    table = pd.DataFrame(rows)
+    if right:
+        first = commitments["right"].eq(right).to_numpy()
+        table = pd.concat([table.loc[first], table.loc[~first]])
+    return table
+
+
+def render_profile_table(table: pd.DataFrame, key: str) -> None:
+    """One right's table, every row visible (no inner scrolling)."""
+    st.dataframe(table, hide_index=True, width="stretch", height="content", key=key, column_config=COLUMN_CONFIG)
+
+
+def render_commitments(geo: str, right: str | None, key: str = "profile_commitments") -> None:
+    """The country's treaty commitments (load_commitments_table) and their source line."""
+    st.dataframe(load_commitments_table(geo, right), hide_index=True, width="stretch", key=key,
+                 column_config=COMMITMENT_COLUMN_CONFIG)
+    st.caption(treaty_view.SOURCE_NOTE + " The whole world, instrument by instrument, is mapped on the Compare page.")
