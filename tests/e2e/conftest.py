@@ -167,6 +167,27 @@ def map_colours(page, index: int = 0) -> set[tuple[int, int, int]]:
     return colours
 
 
+def red_and_blue_pixels(page, index: int = 0) -> tuple[int, int]:
+    """(reddish, bluish) saturated pixels of the index-th map: on the disadvantage maps red means
+    migrants worse off and blue better off, so the balance tells whether the scale runs the right way."""
+    import io
+
+    from PIL import Image
+
+    canvas = page.locator("[data-testid='stPlotlyChart'] .maplibregl-canvas, [data-testid='stPlotlyChart'] canvas").nth(index)
+    canvas.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(1500)
+    image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+    reddish = bluish = 0
+    for count, (red, green, blue) in image.getcolors(10_000_000):
+        if max(red, green, blue) - min(red, green, blue) > 40:
+            if red > blue + 30:
+                reddish += count
+            elif blue > red + 30:
+                bluish += count
+    return reddish, bluish
+
+
 def click_segment(page, option: str) -> None:
     """Click one option of a segmented control (Sex, Governance level ...) and wait for the rerun."""
     import re

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import choose_option, click_segment, map_colours, wait_for_app
+from tests.e2e.conftest import choose_option, click_segment, map_colours, red_and_blue_pixels, wait_for_app
 
 
 def test_explore_draws_a_coloured_map_and_ranking_with_no_outside_request(page, server, guard):
@@ -14,6 +14,10 @@ def test_explore_draws_a_coloured_map_and_ranking_with_no_outside_request(page, 
     assert page.get_by_text("Germany", exact=True).first.is_visible()
     # Diverging fills: several distinct saturated colours, not one flat colour.
     assert len(map_colours(page)) >= 2
+    # In 2023 non-nationals' employment rate is below nationals' in Germany, France, Sweden and most of
+    # Western Europe: red (migrants worse off) must outweigh blue.
+    reddish, bluish = red_and_blue_pixels(page)
+    assert reddish > 2 * bluish, (reddish, bluish)
     assert page.get_by_text(re.compile(r"Ranking of \d+ countries by disadvantage")).count() == 1
     assert guard.requests, "the page made no request at all: the guard is not recording"
 
