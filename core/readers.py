@@ -925,10 +925,11 @@ def detect_format(content: bytes, file_name: str = "input", overrides: dict | No
     fmt.delimiter = overrides.get("delimiter") or sniff_delimiter(lines)
     head = "\n".join(lines)
     numbered = _csv_rows(head, fmt.delimiter)
-    total = text.count("\n") + (0 if text.endswith("\n") else 1)
+    newlines = text.count("\n")
+    total = newlines + (0 if text.endswith("\n") else 1)
     tail_start = max(0, len(text) - 20_000)
     tail_text = text[tail_start:]
-    first_tail_line = text.count("\n", 0, tail_start) + 1
+    first_tail_line = newlines - tail_text.count("\n") + 1  # one pass over a large file, not two
     if tail_start:
         cut = tail_text.find("\n") + 1
         tail_text, first_tail_line = tail_text[cut:], first_tail_line + 1
