@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core import charts, profile as country_profile, queries, treaties, vocabulary
@@ -55,10 +56,10 @@ def describe_status(has_data: bool, group, value, unit: str, year, note: str, fl
     return " · ".join(parts)
 
 
-def build_profile_tables(profile: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The tables of the page, one per right that has indicators: {right code: DataFrame}.
+def build_profile_tables(profile: pd.DataFrame) -> dict[str, pa.Table]:
+    """The tables of the page, one per right that has indicators: {right code: Arrow table}.
 
-    profile: core.profile.build_country_profile's rows. Each table has TABLE_COLUMNS, every value text
+    profile: core.profile.build_country_profile's rows. Each table has TABLE_COLUMNS (TABLE_SCHEMA), every value text
     except Trend (a list of disadvantages, oldest first): Attribute (its name), Type ('Outcome' ...),
     Indicator (title), Comparison ('Non-nationals (all foreign citizens) vs nationals', with ', females'
     or ', males' when the source has no total; '—' for structural and context indicators), Year ('—'
@@ -88,8 +89,17 @@ def build_profile_tables(profile: pd.DataFrame) -> dict[str, pd.DataFrame]:
                describe_status(columns["has_data"][position], group, columns["value"][position], unit, year,
                                columns["note"][position], columns["flags"][position]))
         tables.setdefault(right, []).append((order, position, row))
-    return {right: pd.DataFrame([row for _, _, row in sorted(rows, key=lambda item: item[:2])], columns=TABLE_COLUMNS)
-            for right, rows in tables.items()}
+    return {right: _arrow_table([row for _, _, row in sorted(rows, key=lambda item: item[:2])]) for right, rows in tables.items()}
+
+
+#: Arrow types of a right's table: text everywhere, the Trend a list of numbers.
+TABLE_SCHEMA = pa.schema([(name, pa.list_(pa.float64()) if name == "Trend" else pa.string()) for name in TABLE_COLUMNS])
+
+
+def _arrow_table(rows: list[tuple]) -> pa.Table:
+    """Rows (tuples in TABLE_COLUMNS order) as an Arrow table: st.dataframe sends it as it is, without
+    the pandas-to-Arrow conversion a DataFrame needs on every run."""
+    return pa.table([list(column) for column in zip(*rows)], schema=TABLE_SCHEMA) if rows else TABLE_SCHEMA.empty_table()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -113,7 +123,7 @@ def summarise_profile(profile: pd.DataFrame) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_profile_tables(geo: str, version: str) -> tuple[dict, dict[str, pd.DataFrame]]:
+def load_profile_tables(geo: str, version: str) -> tuple[dict, dict[str, pa.Table]]:
     """(summarise_profile, build_profile_tables) for one place (load_profile), cached per place and data version."""
     profile = load_profile(geo, version)[0]
     return summarise_profile(profile), build_profile_tables(profile)
@@ -130,25 +140,29 @@ def _instrument_summary() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_commitments_table(geo: str, right: str | None) -> pd.DataFrame:
+def load_commitments_table(geo: str, right: str | None) -> pa.Table:
     """One country's ratifications as shown: Instrument, Status ('yes, 1973', 'signed only', 'no'), As of,
     States parties ('57 of 193'), Bears on ('Right to decent work — Access to decent and productive work');
-    the instruments bearing on ``right`` first. Cached per place and right (the treaty data are embedded)."""
+    the instruments bearing on ``right`` first, then the others, each in the treaties' order. An Arrow
+    table (sent as it is); cached per place and right (the treaty data are embedded)."""
     commitments = treaty_view.load_commitments((geo,))
     summary = _instrument_summary()
     attributes = {code: name for attributes in vocabulary.ATTRIBUTES.values() for code, name in attributes.items()}
     rows = [{"Instrument": row.label_short, "Status": row.label, "As of": row.as_of,
              "States parties": f"{summary.loc[row.instrument, 'parties']} of {summary.loc[row.instrument, 'states']}",
-             "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}"}
+             "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}",
+             "_first": bool(right) and row.right == right}
             for row in commitments.itertuples(index=False)]
-    table = pd.DataFrame(rows)
-    if right:
-        first = commitments["right"].eq(right).to_numpy()
-        table = pd.concat([table.loc[first], table.loc[~first]])
-    return table
+    rows = [row for row in rows if row["_first"]] + [row for row in rows if not row["_first"]]
+    return pa.Table.from_pylist([{key: value for key, value in row.items() if key != "_first"} for row in rows],
+                                schema=COMMITMENT_SCHEMA)
 
 
-def render_profile_table(table: pd.DataFrame, key: str) -> None:
+#: Arrow types of the commitments table (all text).
+COMMITMENT_SCHEMA = pa.schema([(name, pa.string()) for name in ("Instrument", "Status", "As of", "States parties", "Bears on")])
+
+
+def render_profile_table(table: pa.Table, key: str) -> None:
     """One right's table, every row visible (no inner scrolling)."""
     st.dataframe(table, hide_index=True, width="stretch", height="content", key=key, column_config=COLUMN_CONFIG)
 
