@@ -54,5 +54,5 @@ st.plotly_chart(charts.build_time_series(series, indicator.unit, group_label, re
                                                f"{state.describe_age(row['age'])}"),
                 key="profile_series", config={"displaylogo": False})
 st.caption("The shaded band is the gap between the two groups. Hollow markers: low reliability (flag u). "
-           + layout.source_line(data.load_datasets(version), sorted(series["dataset"].unique()) if not series.empty else []))
+           + profile_view.load_source_line(tuple(sorted(series["dataset"].unique())) if not series.empty else (), version))
 indicator_set.render_toggle_button(code, key="profile_add_to_set")  # my indicator set: export it from 'My indicator set'

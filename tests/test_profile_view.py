@@ -89,3 +89,26 @@ def test_summary_counts_indicators_once_whatever_the_sexes(profiles):
     with_data, total = summary["by_right"]["work"]
     assert total == (profile["right"] == "work").groupby(profile["indicator"]).any().sum()
     assert 0 < with_data < total
+
+
+def test_commitment_rows_of_every_member_state_are_those_of_fetch_commitments():
+    from core import treaties
+
+    catalogue = load_default_catalogue()
+    status = treaties.load_treaty_status()
+    summary = treaties.summarise_instruments(status).set_index("instrument")
+    rows = profile_view.build_commitment_rows(status, catalogue)
+    assert len(rows) == status["geo"].nunique() == 193
+    every = treaties.fetch_commitments(sorted(rows), catalogue, status)
+    for geo, part in every.groupby("geo"):
+        expected = [{"Instrument": r.label_short, "Status": r.label, "As of": r.as_of,
+                     "States parties": f"{summary.loc[r.instrument, 'parties']} of {summary.loc[r.instrument, 'states']}",
+                     "Bears on": f"{vocabulary.RIGHTS.get(r.right, '')} — "
+                                 f"{vocabulary.ATTRIBUTES.get(r.right, {}).get(r.attribute, '')}", "right": r.right}
+                    for r in part.itertuples(index=False)]
+        assert rows[geo] == expected, geo
+    germany = profile_view.commitments_table(rows["DEU"], "work").to_pandas().set_index("Instrument")
+    assert germany.loc["Covenant on Economic, Social and Cultural Rights (ICESCR, 1966)", "Status"] == "yes, 1973"
+    assert germany.loc["Migrant Workers Convention (ICMW, 1990)", "States parties"] == "57 of 193"
+    first = germany.index[: sum(row["right"] == "work" for row in rows["DEU"])]
+    assert all(row["right"] == "work" for row in rows["DEU"] if row["Instrument"] in first)  # this right's instruments first

@@ -9,7 +9,7 @@ import pyarrow as pa
 import streamlit as st
 
 from core import charts, profile as country_profile, queries, treaties, vocabulary
-from ui import data, state, treaty_view
+from ui import data, layout, state, treaty_view
 
 #: Columns of a right's table, in order.
 TABLE_COLUMNS = ["Attribute", "Type", "Indicator", "Comparison", "Year", "Reference", "Migrants", "Disadvantage",
@@ -114,12 +114,21 @@ def summarise_profile(profile: pd.DataFrame) -> dict:
     """The counts the page shows above its tables: indicators (distinct codes in the profile),
     with_gap (with a disadvantage), worse_off (latest disadvantage > 0, for either sex), and
     by_right: {right code: (indicators with data, indicators)} (F and M rows count once)."""
-    with_gap = profile.loc[profile["disadvantage"].notna()]
-    by_right = {}
-    for right, rows in profile.groupby("right", sort=False):
-        by_right[right] = (rows.loc[rows["has_data"], "indicator"].nunique(), rows["indicator"].nunique())
-    return {"indicators": profile["indicator"].nunique(), "with_gap": with_gap["indicator"].nunique(),
-            "worse_off": int(with_gap.loc[with_gap["disadvantage"] > 0, "indicator"].nunique()), "by_right": by_right}
+    indicators, with_gap, worse_off = set(), set(), set()
+    by_right: dict[str, tuple[set, set]] = {}
+    for code, right, has_data, disadvantage in zip(profile["indicator"].tolist(), profile["right"].tolist(),
+                                                   profile["has_data"].tolist(), profile["disadvantage"].tolist()):
+        indicators.add(code)
+        with_data, listed = by_right.setdefault(right, (set(), set()))
+        listed.add(code)
+        if has_data:
+            with_data.add(code)
+        if not _is_missing(disadvantage):
+            with_gap.add(code)
+            if disadvantage > 0:
+                worse_off.add(code)
+    return {"indicators": len(indicators), "with_gap": len(with_gap), "worse_off": len(worse_off),
+            "by_right": {right: (len(with_data), len(listed)) for right, (with_data, listed) in by_right.items()}}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -134,28 +143,67 @@ def comparison_series(series: pd.DataFrame, indicator: str, group: str, sex: str
     return country_profile.select_comparison_series(series, indicator, group, sex, age)
 
 
-@st.cache_data(show_spinner=False)
-def _instrument_summary() -> pd.DataFrame:
-    return treaties.summarise_instruments(treaty_view.load_treaty_status()).set_index("instrument")
+def build_commitment_rows(status: pd.DataFrame, catalogue) -> dict[str, list[dict]]:
+    """The commitments table's rows of every place in the treaty status with a row for every
+    instrument (the UN member states): {geo: [{Instrument, Status, As of, States parties, Bears on,
+    right}, ...]} in the treaties' order. The same rows as core.treaties.fetch_commitments gives for
+    one place, built in one pass over the status. Places missing here (aggregates, local units,
+    non-members) go through fetch_commitments one by one (load_commitments_table)."""
+    summary = treaties.summarise_instruments(status).set_index("instrument")
+    attributes = {code: name for attributes in vocabulary.ATTRIBUTES.values() for code, name in attributes.items()}
+    found = {(row.instrument, row.geo): row for row in status.itertuples(index=False)}
+    complete = {geo for geo in status["geo"].unique()
+                if all((instrument, geo) in found for instrument in treaties.INSTRUMENTS)}
+    rows: dict[str, list[dict]] = {geo: [] for geo in sorted(complete)}
+    for instrument in treaties.INSTRUMENTS.values():
+        entry = catalogue.get(instrument.indicator) if instrument.indicator in catalogue else None
+        right, attribute = (entry.right, entry.attribute) if entry else (None, None)
+        common = {"Instrument": treaties.LABELS[instrument.code], "As of": instrument.as_of,
+                  "States parties": f"{summary.loc[instrument.code, 'parties']} of {summary.loc[instrument.code, 'states']}",
+                  "Bears on": f"{vocabulary.RIGHTS.get(right, '')} — {attributes.get(attribute, '')}", "right": right}
+        for geo in rows:
+            status_row = found[(instrument.code, geo)]
+            label = treaties.describe_commitment(bool(status_row.state_party), status_row.year, bool(status_row.signatory))
+            rows[geo].append({**common, "Status": label})
+    return rows
+
+
+@st.cache_resource(show_spinner=False)
+def _commitment_rows() -> dict[str, list[dict]]:
+    """build_commitment_rows of the embedded treaty status, once per process (read-only)."""
+    return build_commitment_rows(treaty_view.load_treaty_status(), data.load_catalogue())
+
+
+def commitments_table(rows: list[dict], right: str | None) -> pa.Table:
+    """One place's commitment rows (build_commitment_rows) as the table shown: the instruments bearing
+    on ``right`` first, then the others, each in the treaties' order (COMMITMENT_SCHEMA)."""
+    ordered = [row for row in rows if right and row["right"] == right] + [row for row in rows if not (right and row["right"] == right)]
+    return pa.Table.from_pylist([{name: row[name] for name in COMMITMENT_SCHEMA.names} for row in ordered], schema=COMMITMENT_SCHEMA)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_commitments_table(geo: str, right: str | None) -> pa.Table:
     """One country's ratifications as shown: Instrument, Status ('yes, 1973', 'signed only', 'no'), As of,
     States parties ('57 of 193'), Bears on ('Right to decent work — Access to decent and productive work');
-    the instruments bearing on ``right`` first, then the others, each in the treaties' order. An Arrow
-    table (sent as it is); cached per place and right (the treaty data are embedded)."""
-    commitments = treaty_view.load_commitments((geo,))
-    summary = _instrument_summary()
-    attributes = {code: name for attributes in vocabulary.ATTRIBUTES.values() for code, name in attributes.items()}
-    rows = [{"Instrument": row.label_short, "Status": row.label, "As of": row.as_of,
-             "States parties": f"{summary.loc[row.instrument, 'parties']} of {summary.loc[row.instrument, 'states']}",
-             "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}",
-             "_first": bool(right) and row.right == right}
-            for row in commitments.itertuples(index=False)]
-    rows = [row for row in rows if row["_first"]] + [row for row in rows if not row["_first"]]
-    return pa.Table.from_pylist([{key: value for key, value in row.items() if key != "_first"} for row in rows],
-                                schema=COMMITMENT_SCHEMA)
+    the instruments bearing on ``right`` first (commitments_table). An Arrow table (sent as it is);
+    cached per place and right (the treaty data are embedded)."""
+    rows = _commitment_rows().get(geo)
+    if rows is None:  # not a UN member state with every instrument listed: an aggregate, a local unit ...
+        commitments = treaty_view.load_commitments((geo,))
+        status = treaty_view.load_treaty_status()
+        summary = treaties.summarise_instruments(status).set_index("instrument")
+        attributes = {code: name for attributes in vocabulary.ATTRIBUTES.values() for code, name in attributes.items()}
+        rows = [{"Instrument": row.label_short, "Status": row.label, "As of": row.as_of,
+                 "States parties": f"{summary.loc[row.instrument, 'parties']} of {summary.loc[row.instrument, 'states']}",
+                 "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}", "right": row.right}
+                for row in commitments.itertuples(index=False)]
+    return commitments_table(rows, right)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_source_line(datasets: tuple[str, ...], version: str) -> str:
+    """ui.layout.source_line for these datasets (sorted names), cached per data version."""
+    return layout.source_line(data.load_datasets(version), list(datasets))
 
 
 #: Arrow types of the commitments table (all text).
