@@ -6,7 +6,7 @@ Schema (one database file; the embedded default is rebuilt from data/ when data/
   geo_level, period INTEGER, sex, age, "group", unit, value DOUBLE, flags, se, ci_lower, ci_upper,
   population DOUBLE): core.importer.OBSERVATION_COLUMNS without source and licence, which are the
   same on every row of a dataset and are kept once, in ``datasets`` (two more text columns written
-  on every row cost about 5% of the load of a large upload).
+  on every row cost about 4% of the load of a large upload, see benchmarks/RESULTS.md).
 - ``observations_with_provenance`` (a view): observations with their dataset's source and licence,
   columns OBSERVATION_COLUMNS in that order. Read observations through it wherever the source or
   licence is shown.
