@@ -10,14 +10,13 @@ version = data.data_version()
 if not selection.country:
     layout.empty_state("No country has data yet.")
     st.stop()
-places = data.load_places(version).set_index("geo")["geo_name"]
-country_name = places.get(selection.country, selection.country)
+country_name = profile_view.load_place_names(version).get(selection.country, selection.country)
 
 st.title(f"Country profile: {country_name}")
 st.caption("Every indicator of the catalogue for this country: the latest year both groups have, the gap "
            "(disadvantage > 0: migrants worse off), its trend, and 'no data' where the sources have nothing.")
 
-profile, all_series = profile_view.load_profile(selection.country, version)
+all_series = profile_view.load_profile(selection.country, version)[1]  # read-only, shared
 summary, tables = profile_view.load_profile_tables(selection.country, version)  # one table per right, cached per place
 first, second, third = st.columns(3)
 first.metric("Indicators in the catalogue", summary["indicators"])
@@ -37,14 +36,14 @@ st.markdown("### Commitments: treaties ratified")  # structural indicators, ever
 profile_view.render_commitments(selection.country, selection.right)
 
 st.markdown("### Over time")
-with_data = profile.loc[profile["has_data"] & profile["group"].notna()].drop_duplicates("indicator")
-if with_data.empty:
+charted = {choice["indicator"]: choice for choice in summary["charted"]}  # one comparison per indicator
+if not charted:
     layout.empty_state("No indicator compares migrants with their reference group for this country.")
     st.stop()
-codes = with_data["indicator"].tolist()
+codes = list(charted)
 default = codes.index(selection.indicator) if selection.indicator in codes else 0
 code = st.selectbox("Indicator", codes, index=default, format_func=lambda c: catalogue.get(c).title, key="profile_indicator")
-row = with_data.loc[with_data["indicator"] == code].iloc[0]
+row = charted[code]
 indicator = catalogue.get(code)
 series = profile_view.comparison_series(all_series, code, row["group"], row["sex"], row["age"])  # computed with the profile
 group_label = vocabulary.POPULATION_GROUPS[row["group"]]

@@ -89,6 +89,12 @@ def test_summary_counts_indicators_once_whatever_the_sexes(profiles):
     with_data, total = summary["by_right"]["work"]
     assert total == (profile["right"] == "work").groupby(profile["indicator"]).any().sum()
     assert 0 < with_data < total
+    charted = summary["charted"]
+    assert [choice["indicator"] for choice in charted] == list(dict.fromkeys(
+        profile.loc[profile["has_data"] & profile["group"].notna(), "indicator"]))  # one per indicator, profile order
+    employment = next(choice for choice in charted if choice["indicator"] == "work.employment_rate")
+    assert employment == {"indicator": "work.employment_rate", "group": "non_nationals", "reference_group": "nationals",
+                          "sex": "T", "age": "Y15-64"}
 
 
 def test_commitment_rows_of_every_member_state_are_those_of_fetch_commitments():

@@ -102,10 +102,11 @@ def _arrow_table(rows: list[tuple]) -> pa.Table:
     return pa.table([list(column) for column in zip(*rows)], schema=TABLE_SCHEMA) if rows else TABLE_SCHEMA.empty_table()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def load_profile(geo: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(profile, series) of core.profile.build_country_profile_with_series for one place (every
-    observation of the place, one query), cached per place and data version."""
+    observation of the place, one query), cached per place and data version. Shared by every
+    session without a copy: read them, never change them in place."""
     observations = queries.fetch_latest_by_country(data.cursor(), geo)
     return country_profile.build_country_profile_with_series(observations, data.load_catalogue())
 
@@ -113,7 +114,9 @@ def load_profile(geo: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 def summarise_profile(profile: pd.DataFrame) -> dict:
     """The counts the page shows above its tables: indicators (distinct codes in the profile),
     with_gap (with a disadvantage), worse_off (latest disadvantage > 0, for either sex), and
-    by_right: {right code: (indicators with data, indicators)} (F and M rows count once)."""
+    by_right: {right code: (indicators with data, indicators)} (F and M rows count once), and
+    charted: the comparisons the time series can show, one per indicator in the profile's order
+    (dicts with indicator, group, reference_group, sex, age; the first sex where there is no total)."""
     indicators, with_gap, worse_off = set(), set(), set()
     by_right: dict[str, tuple[set, set]] = {}
     for code, right, has_data, disadvantage in zip(profile["indicator"].tolist(), profile["right"].tolist(),
@@ -127,8 +130,10 @@ def summarise_profile(profile: pd.DataFrame) -> dict:
             with_gap.add(code)
             if disadvantage > 0:
                 worse_off.add(code)
+    charted = profile.loc[profile["has_data"] & profile["group"].notna()].drop_duplicates("indicator")
     return {"indicators": len(indicators), "with_gap": len(with_gap), "worse_off": len(worse_off),
-            "by_right": {right: (len(with_data), len(listed)) for right, (with_data, listed) in by_right.items()}}
+            "by_right": {right: (len(with_data), len(listed)) for right, (with_data, listed) in by_right.items()},
+            "charted": charted[["indicator", "group", "reference_group", "sex", "age"]].to_dict("records")}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -198,6 +203,13 @@ def load_commitments_table(geo: str, right: str | None) -> pa.Table:
                  "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}", "right": row.right}
                 for row in commitments.itertuples(index=False)]
     return commitments_table(rows, right)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def load_place_names(version: str) -> dict[str, str]:
+    """{geo: place name} of the places with data (ui.data.load_places), per data version (read-only)."""
+    places = data.load_places(version)
+    return dict(zip(places["geo"].tolist(), places["geo_name"].tolist()))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
