@@ -645,8 +645,11 @@ def fetch_staged_problems(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, lim
     only); sorted by row, at most ``limit`` (a duplicate is listed at its second and later rows,
     naming the first). Also {kind: rows} (every row of a duplicate counts)."""
     counts_sql = ", ".join(f"count(*) FILTER (WHERE errors & {1 << i} <> 0) AS {kind}" for i, kind in enumerate(ERROR_KINDS))
-    counts = {k: int(v) for k, v in cursor.execute(f"SELECT {counts_sql} FROM upload_staged WHERE NOT left_out").df()
-              .iloc[0].to_dict().items() if v}
+    counts: dict[str, int] = {}
+    # the per-kind counts only when some row has a problem (one cheap scan in the usual clean case)
+    if cursor.execute("SELECT count(*) FROM upload_staged WHERE errors <> 0 AND NOT left_out").fetchall()[0][0]:
+        counts = {k: int(v) for k, v in cursor.execute(f"SELECT {counts_sql} FROM upload_staged WHERE NOT left_out").df()
+                  .iloc[0].to_dict().items() if v}
     counts.update({kind: int(n) for kind, n in cursor.execute("SELECT kind, count(*) FROM upload_rejected GROUP BY kind").fetchall()})
     columns = "source_row, part, value, period, grp"
     unions = [f"SELECT '{kind}' AS kind, {columns}, NULL::BIGINT AS duplicate_of FROM upload_staged "
