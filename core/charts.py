@@ -341,31 +341,33 @@ def build_time_series(gaps: pd.DataFrame, unit: str, group_label: str, reference
     gaps: core.gaps.compute_gap_series rows for one place, group, sex and age (year,
     reference_value, value, disadvantage, flags, low_reliability).
     """
-    figure = go.Figure()
     if gaps.empty:
-        return figure
+        return go.Figure()
     series = gaps.sort_values("year").drop_duplicates("year")
     # A year missing in between breaks the lines (no straight line drawn across a year without data).
     years = range(int(series["year"].min()), int(series["year"].max()) + 1)
     series = series.set_index("year").reindex(years).rename_axis("year").reset_index()
-    series["low_reliability"] = series["low_reliability"].fillna(False).astype(bool)
-    series["flags"] = series["flags"].fillna("")
-    figure.add_trace(go.Scatter(x=series["year"], y=series["reference_value"], mode="lines+markers", name=reference_label,
-                                line=dict(color=REFERENCE_COLOUR, width=3),
-                                hovertemplate="%{x}: %{y:.1f}<extra>" + reference_label + "</extra>"))
-    figure.add_trace(go.Scatter(x=series["year"], y=series["value"], mode="lines+markers", name=group_label,
-                                line=dict(color=GROUP_COLOUR, width=3), fill="tonexty", fillcolor="rgba(192,57,43,0.12)",
-                                marker=dict(symbol=np.where(series["low_reliability"], "circle-open", "circle"), size=9),
-                                customdata=np.stack([series["disadvantage"], series["flags"]], axis=1),
-                                hovertemplate="%{x}: %{y:.1f}<br>disadvantage %{customdata[0]:+.1f}<br>flags %{customdata[1]}<extra>"
-                                + group_label + "</extra>"))
-    figure.update_layout(
-        title=dict(text=title, y=0.97, yanchor="top"), height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=70),
-        font=FONT, yaxis=dict(title="%" if unit == "percent" else unit, gridcolor="#eeeeee"),
-        xaxis=dict(dtick=2 if len(series) > 8 else 1),
-        legend=dict(orientation="h", y=-0.12, yanchor="top", x=0), plot_bgcolor="white",
-    )
-    return figure
+    low_reliability = series["low_reliability"].fillna(False).astype(bool).tolist()
+    flags = series["flags"].fillna("").tolist()
+    year_values = [int(year) for year in series["year"]]
+    traces = [
+        {"type": "scatter", "x": year_values, "y": _column(series, "reference_value"), "mode": "lines+markers",
+         "name": reference_label, "line": {"color": REFERENCE_COLOUR, "width": 3},
+         "hovertemplate": "%{x}: %{y:.1f}<extra>" + reference_label + "</extra>"},
+        {"type": "scatter", "x": year_values, "y": _column(series, "value"), "mode": "lines+markers", "name": group_label,
+         "line": {"color": GROUP_COLOUR, "width": 3}, "fill": "tonexty", "fillcolor": "rgba(192,57,43,0.12)",
+         "marker": {"symbol": ["circle-open" if low else "circle" for low in low_reliability], "size": 9},
+         "customdata": [[disadvantage, flag] for disadvantage, flag in zip(_column(series, "disadvantage"), flags)],
+         "hovertemplate": "%{x}: %{y:.1f}<br>disadvantage %{customdata[0]:+.1f}<br>flags %{customdata[1]}<extra>"
+                          + group_label + "</extra>"},
+    ]
+    return _figure(traces, {
+        "title": {"text": title, "y": 0.97, "yanchor": "top"}, "height": height,
+        "margin": {"l": 10, "r": 10, "t": 50 if title else 20, "b": 70}, "font": dict(FONT),
+        "yaxis": {"title": {"text": "%" if unit == "percent" else unit}, "gridcolor": "#eeeeee"},
+        "xaxis": {"dtick": 2 if len(series) > 8 else 1},
+        "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0}, "plot_bgcolor": "white",
+    })
 
 
 def build_sparkline(gaps: pd.DataFrame, height: int = 60) -> go.Figure:

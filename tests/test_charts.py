@@ -109,3 +109,21 @@ def test_empty_gaps_give_an_empty_ranking():
     import pandas as pd
 
     assert charts.build_dumbbell(pd.DataFrame(), "percent", "a", "b").data == ()
+
+
+def test_time_series_shows_both_groups_year_by_year_with_gaps_in_the_years_left_open(connection):
+    from core import gaps as gap_engine
+
+    observations = queries.fetch_observations(connection.cursor(), "work.employment_rate", geos=["DEU"], sex="T",
+                                              age="Y15-64", groups=["nationals", "non_nationals"])
+    series = gap_engine.compute_gap_series(observations, "higher_is_better")
+    series = series.loc[series["year"] != 2015]  # a year without data inside the range
+    spec = validated(charts.build_time_series(series, "percent", "Non-nationals", "Nationals", title="Germany"))
+    nationals, non_nationals = trace(spec, "Nationals"), trace(spec, "Non-nationals")
+    assert nationals["x"] == list(range(int(series["year"].min()), int(series["year"].max()) + 1))
+    position = nationals["x"].index(2015)
+    assert nationals["y"][position] is None and non_nationals["y"][position] is None  # the line breaks there
+    latest = series.loc[series["year"] == 2023].iloc[0]
+    assert non_nationals["y"][nationals["x"].index(2023)] == pytest.approx(latest["value"])
+    assert non_nationals["customdata"][nationals["x"].index(2023)][0] == pytest.approx(latest["disadvantage"])
+    assert spec["layout"]["title"]["text"] == "Germany"
