@@ -107,7 +107,7 @@ def load_profile(geo: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(profile, series) of core.profile.build_country_profile_with_series for one place (every
     observation of the place, one query), cached per place and data version. Shared by every
     session without a copy: read them, never change them in place."""
-    observations = queries.fetch_latest_by_country(data.cursor(), geo)
+    observations = queries.fetch_latest_by_country(data.cursor(), geo, provenance=False)  # the profile shows no source
     return country_profile.build_country_profile_with_series(observations, data.load_catalogue())
 
 
