@@ -173,11 +173,3 @@ def load_latest_values(indicator: str, version: str) -> pd.DataFrame:
     observations = observations.loc[observations["value"].notna()]
     latest = observations.sort_values("period").groupby("geo", as_index=False).last()
     return queries.add_place_names(latest[["geo", "period", "value"]])
-
-
-@st.cache_data(show_spinner=False)
-def load_country_profile(geo: str, version: str) -> pd.DataFrame:
-    """core.profile.build_country_profile for one place."""
-    from core.profile import build_country_profile
-
-    return build_country_profile(queries.fetch_latest_by_country(cursor(), geo), load_catalogue())

@@ -25,26 +25,6 @@ def load_commitments(places: tuple[str, ...]) -> pd.DataFrame:
     return treaties.fetch_commitments(list(places), data.load_catalogue(), load_treaty_status())
 
 
-def render_country_commitments(geo: str, right: str | None = None, key: str = "profile_commitments") -> None:
-    """One country's ratifications: instrument, the right and attribute it bears on (from the
-    catalogue), the country's status, the as-of date and how many states are parties."""
-    commitments = load_commitments((geo,))
-    summary = treaties.summarise_instruments(load_treaty_status()).set_index("instrument")
-    attributes = {code: name for attributes in vocabulary.ATTRIBUTES.values() for code, name in attributes.items()}
-    rows = []
-    for row in commitments.itertuples(index=False):
-        rows.append({"Instrument": row.label_short, "Status": row.label, "As of": row.as_of,
-                     "States parties": f"{summary.loc[row.instrument, 'parties']} of {summary.loc[row.instrument, 'states']}",
-                     "Bears on": f"{vocabulary.RIGHTS.get(row.right, '')} — {attributes.get(row.attribute, '')}"})
-    table = pd.DataFrame(rows)
-    if right:
-        table = pd.concat([table.loc[commitments["right"].eq(right).to_numpy()], table.loc[~commitments["right"].eq(right).to_numpy()]])
-    st.dataframe(table, hide_index=True, width="stretch", key=key,
-                 column_config={"Instrument": st.column_config.TextColumn("Instrument", width="medium"),
-                                "Bears on": st.column_config.TextColumn("Bears on (right — attribute, from the catalogue)")})
-    st.caption(SOURCE_NOTE + " The whole world, instrument by instrument, is mapped on the Compare page.")
-
-
 def render_places_commitments(places: tuple[str, ...], right: str, large: bool, key: str = "cmp_commitments") -> None:
     """The places' ratifications side by side, the instruments linked to this right first (◀)."""
     commitments = load_commitments(places)
