@@ -54,3 +54,7 @@ def test_with_a_single_source_no_dataset_choice_is_offered(app_database):
     app = explore(right="work", indicator="work.employment_rate", year=2023)
     assert not any(s.label == "Source dataset" for s in app.sidebar.selectbox)
     assert "dataset" not in app.query_params
+
+
+# The upload page's link to Explore on a session that already chose a source is a browser test
+# (tests/e2e/test_upload_in_browser.py): AppTest does not rerun app.py's sidebar after its first run.

@@ -83,8 +83,10 @@ def _seed_from_url(key: str, options: list, parse=str) -> None:
     if key not in st.query_params:
         return
     written = st.session_state.get("_url_written", {})
-    if key in st.session_state and st.query_params[key] == written.get(key, st.query_params[key]):
-        return  # the URL holds what this app wrote (or the session already has a value and no link changed it)
+    if key in st.session_state and key in written and st.query_params[key] == written[key]:
+        return  # the URL holds what this app wrote: the widget's own value stands
+    # Otherwise the value came from a link (the app writes nothing for a default value, so a value it
+    # did not write is new even when the session already has one).
     try:
         value = parse(st.query_params[key])
     except (TypeError, ValueError):
