@@ -8,7 +8,8 @@ selection = state.current_selection()
 version = data.data_version()
 places_table = compare_view.load_comparable_places(version)
 names = dict(zip(places_table["geo"], places_table["geo_name"]))
-problems = compare_view.init_state(selection, places_table["geo"].tolist())
+problems = compare_view.init_state(selection, places_table["geo"].tolist(),
+                                  dict(zip(places_table["geo"], places_table["rights"])))
 deck = st.session_state[compare_view.DECK]
 
 # ------------------------------------------------------------------------------ presentation mode

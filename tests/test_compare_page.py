@@ -196,3 +196,25 @@ def test_sources_page_explains_the_capacity_method_and_its_limits(app_database):
     limits = table_with(app, "Indicator", "Employment rate of people aged 15-64").set_index("Indicator")
     rests_on = limits.loc["Employment rate of people aged 15-64", "Frontier rests on"]
     assert int(rests_on.split(":")[0]) <= 6 and "Iceland" in rests_on
+
+
+def test_a_link_naming_a_place_twice_compares_it_once_and_says_so(app_database):
+    app = open_compare(right="work", places="FRA,FRA,DEU")
+    assert app.session_state["cmp_places"] == ["FRA", "DEU"]
+    assert any("named more than once, kept once: FRA" in w.value for w in app.warning)
+    app = open_compare(right="work", places="XXX,<script>,FRA,FRA,DEU,ITA,ESP,POL")
+    assert app.session_state["cmp_places"] == ["FRA", "DEU", "ITA", "ESP"]
+    assert any("POL left out" in w.value for w in app.warning)
+
+
+def test_a_link_with_one_place_says_why_the_default_places_are_shown(app_database):
+    app = open_compare(right="work", places="FRA")
+    assert any("needs 2 to 4 places" in w.value for w in app.warning)
+
+
+def test_default_places_have_data_for_the_chosen_right(app_database):
+    # The embedded decent-work data hold no EU27 aggregate: a third country instead of an empty column.
+    work = open_compare(right="work", country="DEU")
+    assert work.session_state["cmp_places"] == ["DEU", "FRA", "ITA"]
+    health = open_compare(right="health", country="DEU")
+    assert health.session_state["cmp_places"] == ["DEU", "FRA", "EU27_2020"]

@@ -42,19 +42,32 @@ def _from_url(name: str) -> str | None:
     return value if value else None
 
 
-def init_state(selection, places_available: list[str]) -> list[str]:
+def init_state(selection, places_available: list[str], rights_of: dict[str, list[str]] | None = None) -> list[str]:
     """Seed the page's session keys from the URL (first run of a session) or defaults.
 
-    Returns the problems found in the URL (e.g. a pinned view that does not parse), for the page to show.
+    rights_of: {place: [rights with a comparison there]} (core.compare.fetch_comparable_places), so
+    that the default places have data for the sidebar's right.
+    Returns the problems found in the URL (e.g. a pinned view that does not parse, a place named
+    twice), for the page to show.
     """
     problems: list[str] = []
     if PLACES not in st.session_state:
-        wanted = [p for p in (_from_url("places") or "").split(",") if p]
+        named = [p.strip() for p in (_from_url("places") or "").split(",") if p.strip()]
+        wanted = list(dict.fromkeys(named))  # each place once, in the link's order
+        repeated = sorted({p for p in named if named.count(p) > 1})
+        if repeated:
+            problems.append(f"places named more than once, kept once: {', '.join(repeated)}")
         unknown = [p for p in wanted if p not in places_available]
         if unknown:
             problems.append(f"places not in the data left out: {', '.join(unknown)}")
-        chosen = [p for p in wanted if p in places_available][: compare.MAX_PLACES]
-        st.session_state[PLACES] = chosen if len(chosen) >= compare.MIN_PLACES else default_places(selection, places_available)
+        chosen = [p for p in wanted if p in places_available]
+        if len(chosen) > compare.MAX_PLACES:
+            problems.append(f"at most {compare.MAX_PLACES} places: {', '.join(chosen[compare.MAX_PLACES:])} left out")
+            chosen = chosen[: compare.MAX_PLACES]
+        if named and len(chosen) < compare.MIN_PLACES:
+            problems.append(f"a comparison needs {compare.MIN_PLACES} to {compare.MAX_PLACES} places; the default places are shown")
+        st.session_state[PLACES] = chosen if len(chosen) >= compare.MIN_PLACES else default_places(selection, places_available,
+                                                                                                    rights_of)
     if SCOPE not in st.session_state:
         st.session_state[SCOPE] = "one" if _from_url("scope") == "one" else "all"
     if DECK not in st.session_state:
@@ -71,14 +84,20 @@ def init_state(selection, places_available: list[str]) -> list[str]:
     return problems
 
 
-def default_places(selection, places_available: list[str]) -> list[str]:
-    """The sidebar's country, a neighbour to compare with, and EU27 when it has data."""
-    first = selection.country if selection.country in places_available else next(
-        (p for p in PREFERRED_PARTNERS if p in places_available), places_available[0])
-    partner = next((p for p in PREFERRED_PARTNERS if p in places_available and p != first), None)
-    places = [first] + ([partner] if partner else [])
-    if "EU27_2020" in places_available:
+def default_places(selection, places_available: list[str], rights_of: dict[str, list[str]] | None = None) -> list[str]:
+    """The sidebar's country, a neighbour to compare with, and EU27 when it has data for the sidebar's
+    right (else a third country), so that no column of a first view is empty."""
+    def has_data(place: str) -> bool:
+        return place in places_available and (rights_of is None or selection.right in rights_of.get(place, []))
+
+    first = selection.country if has_data(selection.country) else next(
+        (p for p in PREFERRED_PARTNERS if has_data(p)), places_available[0])
+    partners = [p for p in PREFERRED_PARTNERS if has_data(p) and p != first]
+    places = [first] + partners[:1]
+    if has_data("EU27_2020"):
         places.append("EU27_2020")
+    elif len(partners) > 1:
+        places.append(partners[1])
     return places
 
 
