@@ -116,3 +116,17 @@ def test_sources_page_lists_every_dataset_with_its_licence(app_database):
     assert {"LFSA_ERGAN", "EDAT_LFS_9912", "UNDESA_MIGRANT_STOCK_2020"} <= set(table["Dataset"])
     assert table.loc[table["Dataset"] == "UNDESA_MIGRANT_STOCK_2020", "Licence"].iloc[0] == "CC BY 3.0 IGO"
     assert any("percentage points" in m.value for m in app.markdown)
+
+
+def test_values_of_a_link_that_are_not_among_the_choices_are_named_above_the_page(app_database):
+    app = open_app(app_database, right="work", indicator="work.employment_rate", year=1850, sex="X", country="ZZZ")
+    notice = next(w.value for w in app.warning if "not used from the link" in w.value)
+    assert "year '1850'" in notice and "sex 'X'" in notice and "country 'ZZZ' (showing DEU)" in notice
+    assert "indicator" not in notice  # valid values are not mentioned
+
+
+def test_a_country_in_a_link_may_be_written_as_any_common_code_or_name(app_database):
+    for written in ("fr", "FR", "France"):
+        app = open_app(app_database, page="pages/country_profile.py", country=written)
+        assert app.title[0].value == "Country profile: France"
+        assert not any("not used from the link" in w.value for w in app.warning)

@@ -87,12 +87,38 @@ def _seed_from_url(key: str, options: list, parse=str) -> None:
         return  # the URL holds what this app wrote: the widget's own value stands
     # Otherwise the value came from a link (the app writes nothing for a default value, so a value it
     # did not write is new even when the session already has one).
+    raw = st.query_params[key]
     try:
-        value = parse(st.query_params[key])
+        value = parse(raw)
     except (TypeError, ValueError):
-        return
+        value = None
     if value in options:
         st.session_state[key] = value
+    else:
+        st.session_state.setdefault(_IGNORED, {})[key] = raw
+
+
+_IGNORED = "_link_values_ignored"  # {key: text} of this run: values from the link that are not among the choices
+
+
+def _place_code(text: str) -> str:
+    """A country in a link, in any common form ('fr', 'FR', 'France', 'FRA'): its ISO alpha-3 code."""
+    return geo.resolve_geo_code(text) or text
+
+
+def _report_ignored_link_values(selection: "Selection") -> None:
+    """Say above the page which values of the link were not used, and what is shown instead (a
+    presenter opening a mistyped link should not mistake the default view for the one asked for)."""
+    ignored = st.session_state.pop(_IGNORED, {})
+    if not ignored:
+        return
+    names = {"right": "right", "indicator": "indicator", "group": "comparison", "dataset": "source dataset",
+             "year": "year", "sex": "sex", "age": "age band", "level": "governance level", "country": "country"}
+    shown = []
+    for key, text in ignored.items():
+        instead = getattr(selection, key, None)
+        shown.append(f"{names.get(key, key)} '{text[:40]}'" + (f" (showing {instead})" if instead is not None else ""))
+    st.warning("Not among the choices, so not used from the link: " + "; ".join(shown) + ".", icon=":material/link_off:")
 
 
 def _write_url(values: dict, defaults: dict) -> None:
@@ -184,12 +210,13 @@ def render_selectors(container=None) -> Selection:
         country_codes = countries["geo"].tolist()
         names = dict(zip(countries["geo"], countries["geo_name"]))
         defaults["country"] = DEFAULT_COUNTRY if DEFAULT_COUNTRY in country_codes else (country_codes[0] if country_codes else None)
-        country = _select("Country", country_codes, "country", defaults["country"],
+        country = _select("Country", country_codes, "country", defaults["country"], parse=_place_code,
                           format_func=lambda c: names.get(c, geo.name_of(c)),
                           help="Highlighted at the national level and shown on the Country profile.") if country_codes else None
     selection = Selection(right=right, indicator=indicator, group=group, year=int(year) if year is not None else None,
                           sex=sex, age=age, level=level or "national", country=country, dataset=dataset)
     _write_url({key: getattr(selection, key) for key in KEYS}, defaults)
+    _report_ignored_link_values(selection)
     return selection
 
 
