@@ -187,6 +187,16 @@ def _upload_session(connection, arguments):
     return session, mapping
 
 
+def _where(problem) -> str:
+    """'row 4, column 'value', value '60.0': ' for a problem in a cell; '' for a problem of the whole file."""
+    parts = [f"row {problem.row}" if problem.row is not None else "",
+             f"column {problem.column!r}" if problem.column is not None else "",
+             f"value {problem.value!r}" if problem.value is not None and (problem.row is not None or problem.column is not None)
+             else ""]
+    parts = [p for p in parts if p]
+    return ", ".join(parts) + ": " if parts else ""
+
+
 def _describe_detection(session, report) -> str:
     fmt = session.format
     lines = [f"{fmt.file_name}: {fmt.kind}, layout {fmt.layout}" + (f", sheet {fmt.sheet!r}" if fmt.sheet else "")
@@ -195,9 +205,13 @@ def _describe_detection(session, report) -> str:
              + f", header row {fmt.header_row}" + (f"-{fmt.header_row + 1}" if fmt.header_rows == 2 else "")]
     lines += [f"  {note}" for note in fmt.notes]
     lines.append(f"  rows read {report.rows_read}, usable {report.rows_usable}, rejected {report.rows_rejected}, "
-                 f"left out {report.rows_left_out}, missing values {report.missing_values}")
+                 f"left out {report.rows_left_out}" + (f" (of them {report.rows_repeated} exact repeats, kept once)"
+                                                       if report.rows_repeated else "")
+                 + f", missing values {report.missing_values}")
     for problem in report.problems[:20]:
-        lines.append(f"  row {problem.row}, column {problem.column!r}, value {problem.value!r}: {problem.message}")
+        lines.append(f"  {_where(problem)}{problem.message}")
+    for note in report.notes[:20]:
+        lines.append(f"  note: {note.message}")
     if len(report.problems) > 20:
         lines.append(f"  ... {sum(report.problem_counts.values())} problem rows in all: {report.problem_counts}")
     return "\n".join(lines)

@@ -473,7 +473,8 @@ def register_lookup(cursor: duckdb.DuckDBPyConnection, name: str, frame: pd.Data
 #: (rows of upload_rejected).
 ERROR_KINDS = ("value", "place", "period", "year_range", "group", "sex", "indicator", "se", "ci_lower", "ci_upper",
                "population", "se_negative", "ci_order", "percent_range")
-CROSS_ROW_KINDS = ("duplicate", "share_mixed", "mixed_dimensions")
+#: 'repeat' is no problem: a later row repeating an earlier one exactly, kept once (not stored twice).
+CROSS_ROW_KINDS = ("duplicate", "repeat", "share_mixed", "mixed_dimensions")
 _KEYS = ("ind", "place", "period", "sex", "age", "grp")
 
 
@@ -483,7 +484,9 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
     """Turn the staged grid into the TEMP table upload_staged: one typed observation per cell, using
     the lookup tables (all must be registered); then find the problems across rows (duplicates,
     0-1 shares among percentages) into the small TEMP table upload_rejected (source_row, part,
-    kind, duplicate_of, duplicate_first).
+    kind, duplicate_of, duplicate_first); kind 'repeat' marks a later row repeating an earlier one
+    exactly (kept once, not a problem), 'duplicate' every row of an observation given with
+    different values or flags.
 
     number_pattern: core.readers.number_pattern for the file's number format; decimal: its decimal
     mark; thousands_pattern: a regular expression matching its thousands separator ('$^' for none);
@@ -574,20 +577,28 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
                    "duplicate_of BIGINT, duplicate_first BOOLEAN)")
     keys = ", ".join(_KEYS)
     # duplicates: the same observation twice among clean rows. Group by a hash of the integer keys,
-    # then check the exact keys of the few candidates.
+    # then check the exact keys of the few candidates. An exact repeat (same value, flags and
+    # uncertainty figures) is kept once: its later rows go in as 'repeat'. A conflict (the values
+    # or flags differ) rejects every row of the observation as 'duplicate' (nobody can tell which is right).
+    extra = [name for prefix, name in (("se", "se"), ("lo", "ci_lower"), ("hi", "ci_upper"), ("po", "population"))
+             if prefix in present]
+    identity = ", ".join(f"s.{c}" for c in ("value", "flag", "cell_flags", *extra))
     cursor.execute(f"""
     INSERT INTO upload_rejected
     WITH candidates AS (
         SELECT hash({keys}) AS key_hash FROM upload_staged WHERE clean GROUP BY key_hash HAVING count(*) > 1
     ), rows AS (
-        SELECT s.source_row, s.part, {', '.join('s.' + k for k in _KEYS)} FROM upload_staged s
+        SELECT s.source_row, s.part, {', '.join('s.' + k for k in _KEYS)}, row({identity}) AS identity FROM upload_staged s
         SEMI JOIN candidates c ON hash({', '.join('s.' + k for k in _KEYS)}) = c.key_hash WHERE s.clean
     ), firsts AS (
-        SELECT {keys}, min(source_row) AS first_row, arg_min(part, source_row) AS first_part
+        SELECT {keys}, min(source_row) AS first_row, arg_min(part, source_row) AS first_part,
+               count(DISTINCT identity) = 1 AS exact
         FROM rows GROUP BY {keys} HAVING count(*) > 1
     )
-    SELECT r.source_row, r.part, 'duplicate', f.first_row, r.source_row = f.first_row AND r.part = f.first_part
+    SELECT r.source_row, r.part, CASE WHEN f.exact THEN 'repeat' ELSE 'duplicate' END, f.first_row,
+           r.source_row = f.first_row AND r.part = f.first_part
     FROM rows r JOIN firsts f USING ({keys})
+    WHERE NOT (f.exact AND r.source_row = f.first_row AND r.part = f.first_part)
     """)
     # a 0-1 share among percentages: a value in (0, 1] whose place and breakdown has values > 1 of
     # the same size as 100 times it (checked only when such small values exist)
@@ -596,8 +607,9 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
     if small:
         cursor.execute(f"""
         INSERT INTO upload_rejected
-        WITH small AS (SELECT source_row, part, ind, place, sex, age, value FROM upload_staged
-                       WHERE clean AND value > 0 AND value <= 1 AND {percent}),
+        WITH small AS (SELECT source_row, part, ind, place, sex, age, value FROM upload_staged s
+                       WHERE clean AND value > 0 AND value <= 1 AND {percent}
+                       AND NOT EXISTS (SELECT 1 FROM upload_rejected r WHERE r.source_row = s.source_row AND r.part = s.part)),
              series AS (SELECT s.ind, s.place, s.sex, s.age, max(s.value) AS series_max FROM upload_staged s
                         SEMI JOIN (SELECT DISTINCT ind, place, sex, age FROM small) k USING (ind, place, sex, age)
                         WHERE s.clean GROUP BY ALL HAVING max(s.value) > 1)
@@ -642,8 +654,9 @@ def fetch_staged_problems(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, lim
     """The staged rows with a problem, one row per (row, problem): columns kind (one of ERROR_KINDS
     or CROSS_ROW_KINDS), source_row, part, value, period, grp (key),
     duplicate_of, and the cell texts (LONG_TEXT_COLUMNS, read again from the grid for these rows
-    only); sorted by row, at most ``limit`` (a duplicate is listed at its second and later rows,
-    naming the first). Also {kind: rows} (every row of a duplicate counts)."""
+    only); sorted by row, at most ``limit`` (every row of a conflicting duplicate is listed, naming
+    the first in duplicate_of; an exact repeat, kind 'repeat', at its later rows). Also {kind: rows}
+    (every listed row counts, so the counts and the list agree)."""
     counts_sql = ", ".join(f"count(*) FILTER (WHERE errors & {1 << i} <> 0) AS {kind}" for i, kind in enumerate(ERROR_KINDS))
     counts: dict[str, int] = {}
     # the per-kind counts only when some row has a problem (one cheap scan in the usual clean case)
@@ -656,7 +669,7 @@ def fetch_staged_problems(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, lim
               f"WHERE errors & {1 << i} <> 0 AND NOT left_out" for i, kind in enumerate(ERROR_KINDS) if kind in counts]
     if any(kind in counts for kind in CROSS_ROW_KINDS):
         unions.append(f"SELECT r.kind, {', '.join('s.' + c.strip() for c in columns.split(','))}, r.duplicate_of "
-                      "FROM upload_rejected r JOIN upload_staged s USING (source_row, part) WHERE NOT coalesce(r.duplicate_first, false)")
+                      "FROM upload_rejected r JOIN upload_staged s USING (source_row, part)")
     names = ["kind", *[c.strip() for c in columns.split(",")], "duplicate_of", *LONG_TEXT_COLUMNS]
     if not unions:
         return pd.DataFrame(columns=names), counts
@@ -671,6 +684,24 @@ def fetch_staged_problems(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, lim
     """, parameters).df()
     cursor.execute("DROP TABLE IF EXISTS upload_problem_rows")
     return rows[names], counts
+
+
+def fetch_duplicate_members(cursor: duckdb.DuckDBPyConnection, rows: list[tuple[int, int]]) -> pd.DataFrame:
+    """Every row of the conflicting duplicates that the given (source_row, part) rows belong to:
+    DataFrame(source_row, part: the given row; other_row, other_part, other_value: each row of its
+    observation, itself included, in file order)."""
+    if not rows:
+        return pd.DataFrame(columns=["source_row", "part", "other_row", "other_part", "other_value"])
+    keys = " AND ".join(f"a.{k} = b.{k}" for k in _KEYS)
+    return cursor.execute(f"""
+        WITH wanted AS (SELECT unnest($rows) AS source_row, unnest($parts) AS part),
+             conflicting AS (SELECT s.* FROM upload_staged s SEMI JOIN upload_rejected r
+                             ON r.source_row = s.source_row AND r.part = s.part AND r.kind = 'duplicate')
+        SELECT a.source_row, a.part, b.source_row AS other_row, b.part AS other_part, b.value AS other_value
+        FROM conflicting a SEMI JOIN wanted w ON w.source_row = a.source_row AND w.part = a.part
+        JOIN conflicting b ON {keys}
+        ORDER BY a.source_row, a.part, b.source_row, b.part
+    """, {"rows": [int(r) for r, _ in rows], "parts": [int(p) for _, p in rows]}).df()
 
 
 def fetch_staged_key_summary(cursor: duckdb.DuckDBPyConnection) -> dict:

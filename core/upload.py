@@ -98,8 +98,12 @@ _PROBLEM_TEXT = {
     "percent_range": "a percentage must be between 0 and 100; check the value, the unit or the indicator",
     "share_mixed": "looks like a 0-1 share among percentages ({value:g} would be {percent:g}%); write every value as a "
                    "percentage (0-100), or every value as a share and choose 'values are 0-1 shares'",
-    "duplicate": "duplicate observation: row {first} has the same indicator, place, year, sex, age band and group; "
-                 "keep one of them{hint}",
+    "duplicate": "conflicting duplicate: {rows} have the same indicator, place, year, sex, age band and group but "
+                 "{differ} ({values}); {rejected} rejected, since we cannot tell which is right: keep the correct row "
+                 "and delete the {others}{hint}",
+    "repeat": "row {row} repeats row {first} exactly (same place, year, group, value and flags); kept once",
+    "no_rows": "{file} has a header line ({columns}) but no data rows; add the rows below the header "
+               "(or check which row is the header)",
     "mixed_dimensions": "group {group} ({dimension}) is compared with no {reference} in this file, while the file has "
                         "{other}: a gap compares within one dimension; check the group labels (did '{label}' mean "
                         "foreign citizens or the foreign-born?)",
@@ -172,9 +176,12 @@ class Report:
 
     status: 'valid' (ready to load), 'rejected' (problems; nothing stored) or 'loaded';
     rows_read: observations in the file (cells of a wide table); rows_usable; rows_rejected (with a
-    problem); rows_left_out (by a filter or a label mapped to 'leave out'); rows_loaded (stored);
+    problem); rows_left_out (by a filter, a label mapped to 'leave out', or an exact repeat of an
+    earlier row); rows_repeated (of rows_left_out: exact repeats, kept once); rows_loaded (stored);
     missing_values (usable rows with no value, stored as missing); problems: the first
-    MAX_PROBLEMS_LISTED problems by row; problem_counts: {kind: rows}; summary: what the usable
+    MAX_PROBLEMS_LISTED problems by row; problem_counts: {kind: rows} (every row listed under a kind
+    counts once there); notes: things done to rows that are no problem (exact repeats kept once:
+    kind 'repeat', at most MAX_PROBLEMS_LISTED); summary: what the usable
     rows hold (indicators, groups, sexes, ages, geo_levels, places, first_year, last_year);
     detected: the FileFormat as a dict; mapping: the Mapping as a dict; dataset: the name loaded.
     """
@@ -184,10 +191,12 @@ class Report:
     rows_usable: int = 0
     rows_rejected: int = 0
     rows_left_out: int = 0
+    rows_repeated: int = 0
     rows_loaded: int = 0
     missing_values: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_counts: dict[str, int] = field(default_factory=dict)
+    notes: list[Problem] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     detected: dict = field(default_factory=dict)
     mapping: dict = field(default_factory=dict)
@@ -195,19 +204,23 @@ class Report:
 
     def as_dict(self) -> dict:
         """JSON-ready: {status, dataset, rows_read, rows_loaded, rows_usable, rows_rejected,
-        rows_left_out, missing_values, detected, mapping, summary, problem_counts,
-        problems: [{row, column, value, message, kind}]}."""
+        rows_left_out, rows_repeated, missing_values, detected, mapping, summary, problem_counts,
+        problems: [{row, column, value, message, kind}], notes: [same keys]}."""
         return {"status": self.status, "dataset": self.dataset, "rows_read": self.rows_read, "rows_loaded": self.rows_loaded,
                 "rows_usable": self.rows_usable, "rows_rejected": self.rows_rejected, "rows_left_out": self.rows_left_out,
-                "missing_values": self.missing_values, "detected": self.detected, "mapping": self.mapping,
+                "rows_repeated": self.rows_repeated, "missing_values": self.missing_values, "detected": self.detected, "mapping": self.mapping,
                 "summary": self.summary, "problem_counts": self.problem_counts,
-                "problems": [p.as_dict() for p in self.problems]}
+                "problems": [p.as_dict() for p in self.problems], "notes": [n.as_dict() for n in self.notes]}
 
-    def problems_frame(self) -> pd.DataFrame:
-        """The problems as a table: Row, Column, Value, What is wrong and what to do."""
-        return pd.DataFrame([{"Row": p.row, "Column": p.column, "Value": p.value, "What is wrong and what to do": p.message}
-                             for p in self.problems],
-                            columns=["Row", "Column", "Value", "What is wrong and what to do"]).astype({"Row": "Int64"})
+    def problems_frame(self, file_name: str | None = None) -> pd.DataFrame:
+        """The problems as a table: Row, Column, Value, What is wrong and what to do (with a first
+        column File when file_name is given, as in the downloadable CSV)."""
+        frame = pd.DataFrame([{"Row": p.row, "Column": p.column, "Value": p.value, "What is wrong and what to do": p.message}
+                              for p in self.problems],
+                             columns=["Row", "Column", "Value", "What is wrong and what to do"]).astype({"Row": "Int64"})
+        if file_name is not None:
+            frame.insert(0, "File", file_name)
+        return frame
 
 
 class UploadError(ValueError):
@@ -578,6 +591,10 @@ class UploadSession:
             return report
         self.stage()
         problems.extend(self.grid_problems)
+        if not self.staged_rows and not self.grid_problems:
+            report.problems = problems + [self._no_rows_problem()]
+            report.problem_counts = {"no_rows": 1}
+            return report
         mapping_problems, parts, filters = self._plan(mapping)
         problems.extend(mapping_problems)
         if any(p.kind == "mapping" for p in mapping_problems):
@@ -595,8 +612,11 @@ class UploadSession:
         if self._check_dimensions(mapping, summary, problems):
             summary = self._summary()
         rows, problem_counts = store.fetch_staged_problems(self.cursor, plan, MAX_PROBLEMS_LISTED)
-        problems.extend(self._describe(rows, mapping, lookup_notes))
+        described = self._describe(rows, mapping, lookup_notes)
+        problems.extend(p for p in described if p.kind != "repeat")
         problems.sort(key=lambda p: (p.row is not None, p.row or 0))
+        report.notes = [p for p in described if p.kind == "repeat"]
+        report.rows_repeated = problem_counts.pop("repeat", 0)
         final = store.count_staged(self.cursor)
         report.problems = problems[:MAX_PROBLEMS_LISTED]
         report.problem_counts = problem_counts
@@ -605,15 +625,22 @@ class UploadSession:
         report.summary = summary
         report.rows_read = counts["cells"] + len(self.grid_problems)
         report.rows_usable = final["usable"]
-        report.rows_left_out = counts["cells"] - counts["kept"] + counts["left_out"]
+        report.rows_left_out = counts["cells"] - counts["kept"] + counts["left_out"] + report.rows_repeated
         report.rows_rejected = report.rows_read - report.rows_usable - report.rows_left_out
         report.missing_values = final["missing_values"]
         report.status = "valid" if report.rows_rejected == 0 and report.rows_usable > 0 and not problems else "rejected"
         if report.rows_usable == 0 and not problems:
-            report.problems = [Problem(None, None, None, "no usable rows: every row was left out by the filters or labels", "mapping")]
+            report.problems = [self._no_rows_problem()] if not report.rows_read else \
+                [Problem(None, None, None, "no usable rows: every row was left out by the filters or labels", "mapping")]
         self._validated = (json.dumps([mapping.as_dict(), sorted((k, sorted(v)) for k, v in (boundary_codes or {}).items())],
                                       sort_keys=True, default=str), report)
         return report
+
+    def _no_rows_problem(self) -> Problem:
+        """The file has a header but no data rows (kind 'no_rows')."""
+        return Problem(None, None, None, _PROBLEM_TEXT["no_rows"].format(
+            file=self.file_name, columns=", ".join(self.format.columns[:6]) + (" ..." if len(self.format.columns) > 6 else "")),
+            "no_rows")
 
     def _summary(self) -> dict:
         """What the usable staged rows hold, as values: {indicators, groups, sexes, ages, geo_levels
@@ -885,6 +912,7 @@ class UploadSession:
             f" in this file's format (decimal {fmt.decimal!r}{', thousands ' + repr(fmt.thousands) if fmt.thousands else ''})"
         column_of_role = dict(mapping.columns)
         duplicate_hint = self._duplicate_hint(mapping)
+        conflicts = self._conflicting_rows(rows)
         problems = []
         seen: set[tuple] = set()
         for row in rows.itertuples(index=False):
@@ -897,7 +925,7 @@ class UploadSession:
                 if (row.source_row, kind) in seen:
                     continue  # one problem per row for what the whole row shares (a wide row has many cells)
                 seen.add((row.source_row, kind))
-            if kind in ("value", "percent_range", "share_mixed", "duplicate"):
+            if kind in ("value", "percent_range", "share_mixed", "duplicate", "repeat"):
                 column, value = value_column, row.value_text
             elif kind in ("period", "year_range"):
                 column = column_of_role.get("period", value_column if mapping.year_columns else None)
@@ -923,7 +951,9 @@ class UploadSession:
             elif kind == "share_mixed":
                 message = _PROBLEM_TEXT["share_mixed"].format(value=row.value, percent=row.value * 100)
             elif kind == "duplicate":
-                message = _PROBLEM_TEXT["duplicate"].format(first=int(row.duplicate_of), hint=duplicate_hint)
+                message = self._conflict_message(conflicts.get((int(row.source_row), int(row.part)), []), duplicate_hint)
+            elif kind == "repeat":
+                message = _PROBLEM_TEXT["repeat"].format(row=int(row.source_row), first=int(row.duplicate_of))
             elif kind == "value":
                 message = _PROBLEM_TEXT["value"].format(format=number_format)
             elif kind == "indicator" and not row.indicator_text:
@@ -933,11 +963,52 @@ class UploadSession:
             problems.append(Problem(int(row.source_row), column, None if pd.isna(value) else str(value), message, kind))
         return problems
 
+    def _conflicting_rows(self, rows: pd.DataFrame) -> dict[tuple[int, int], list[tuple[str, str, float]]]:
+        """{(row, part) of a listed conflicting duplicate: [(where, cell text, value) of every row of
+        its observation, in file order]}; where is 'row 4' (or 'row 4 (2019)' when a row holds
+        several observations)."""
+        listed = [(int(r.source_row), int(r.part)) for r in rows.itertuples(index=False) if r.kind == "duplicate"]
+        members = store.fetch_duplicate_members(self.cursor, listed)
+        if members.empty:
+            return {}
+        others = members[["other_row", "other_part"]].drop_duplicates().rename(columns={"other_row": "source_row",
+                                                                                      "other_part": "part"})
+        texts = self._cell_texts(others)
+        several = len(self._parts) > 1
+        result: dict[tuple[int, int], list] = {}
+        for m in members.itertuples(index=False):
+            where = f"row {int(m.other_row)}" + (f" ({self._parts[int(m.other_part)]['value_column']})" if several else "")
+            text = texts.get((m.other_row, m.other_part), {}).get("value_text")
+            result.setdefault((int(m.source_row), int(m.part)), []).append(
+                (where, text if isinstance(text, str) and text.strip() else "empty", m.other_value))
+        return result
+
+    @staticmethod
+    def _conflict_message(members: list[tuple[str, str, float]], hint: str) -> str:
+        """The message of one conflicting duplicate, naming every row and value of the observation."""
+        if len(members) < 2:  # not expected: a conflict has two rows at least
+            return _PROBLEM_TEXT["duplicate"].format(rows="rows", differ="different values", values="see the file",
+                                                     rejected="they are", others="others", hint=hint)
+        wheres = [w for w, _, _ in members]
+        listed = ", ".join(w.removeprefix("row ") for w in wheres[:-1]) + " and " + wheres[-1].removeprefix("row ")
+        numbers = {None if pd.isna(v) else float(v) for _, _, v in members}
+        return _PROBLEM_TEXT["duplicate"].format(
+            rows=f"rows {listed}",
+            differ="the same value with different flags or uncertainty figures" if len(numbers) == 1 else "different values",
+            values=", ".join(f"{text} in {where}" for where, text, _ in members),
+            rejected="both are" if len(members) == 2 else f"all {len(members)} are",
+            others="other" if len(members) == 2 else "others", hint=hint)
+
     def _duplicate_hint(self, mapping: Mapping) -> str:
-        """'; the column lev_perc has several values (Bad, Good ...): keep one with a filter' when an
-        unmapped column varies (the usual cause of duplicates in Eurostat files)."""
+        """Why observations may look duplicated: an unmapped column with several values (the usual
+        cause, e.g. in Eurostat files). When its values look like population groups, sexes or age
+        bands and that role has no column yet: '; the column 'groupe' has several values (nationaux,
+        étrangers ...) that look like population groups: map it as the population group column';
+        otherwise '; the column 'lev_perc' has several values (Bad, Good ...): keep one of them with a
+        filter'. '' when no column explains it."""
         used = set(mapping.columns.values()) | set(mapping.year_columns) | set(mapping.group_columns.values()) \
             | set(mapping.group_flag_columns.values()) | set(mapping.filters)
+        candidates = []
         for header in self.format.columns:
             if header in used or header in self.format.year_columns:
                 continue
@@ -945,8 +1016,16 @@ class UploadSession:
                 continue
             values = self.distinct(header)
             if 1 < len(values) <= 30 and readers.fold_text(header) not in {"notes", "note", "footnote", "flag", "flags", "type of data (a)"}:
-                shown = ", ".join(map(str, values["value"].head(4)))
-                return f"; the column {header!r} has several values ({shown} ...): keep one of them with a filter"
+                candidates.append((header, [str(v) for v in values["value"] if str(v).strip()]))
+        for header, values in candidates:
+            role = _role_of_values(values)
+            if role and role not in mapping.columns and not (role == "group" and mapping.group_columns):
+                shown = ", ".join(values[:4])
+                return (f"; the column {header!r} has several values ({shown} ...) that look like {_ROLE_PLURALS[role]}: "
+                        f"map it as the {ROLES[role].lower()} column (or keep one of its values with a filter)")
+        if candidates:
+            header, values = candidates[0]
+            return f"; the column {header!r} has several values ({', '.join(values[:4])} ...): keep one of them with a filter"
         return ""
 
     # -- load --------------------------------------------------------------------------------------
@@ -1006,6 +1085,28 @@ class UploadSession:
     def close(self) -> None:
         """Drop the staging tables of this session."""
         store.drop_staging(self.cursor)
+
+
+_ROLE_PLURALS = {"group": "population groups", "sex": "sexes", "age": "age bands"}
+_AGE_TEXT = re.compile(r"^(y[_ ]?)?(ge|lt|gt)?\d{1,3}( ?(-|–|to|bis|a|à|al|e|y) ?\d{1,3})?( ?\+)?( ?(years?|ans|jahre|anos|años|anni))?"
+                       r"( ?(and|or|et|und|y|e|o|ou) ?(over|more|older|plus|mehr|plus|mas|más|piu|più|mais))?$|^total$|^y_(ge|lt)\d+$",
+                       re.I)
+
+
+def _role_of_values(values: list[str]) -> str | None:
+    """'group', 'sex' or 'age' when most of a column's distinct texts read as population groups
+    (in any language core.readers knows), sexes or age bands ('15-24', 'Y25-54', '65+'); else None."""
+    values = [v.strip() for v in values if v.strip()]
+    if not values:
+        return None
+    dimension = readers.guess_group_dimension("", values)
+    tests = (("group", lambda v: readers.guess_group(v, dimension) not in (None, "total")),
+             ("sex", lambda v: readers.normalise_sex(v) in ("F", "M")),
+             ("age", lambda v: bool(_AGE_TEXT.match(readers.normalise_age(v))) and not v.isdigit() or v.upper().startswith("Y")))
+    for role, test in tests:
+        if sum(bool(test(v)) for v in values) >= max(2, 0.5 * len(values)):
+            return role
+    return None
 
 
 _FLAG_WORDS = {readers.fold_text(meaning): letter for letter, meaning in vocabulary.FLAGS.items()}

@@ -58,7 +58,7 @@ fixes = upload.render_place_fixes(report, mapping, held.token)
 if fixes:
     mapping.place_labels.update(fixes)
     report = upload.validate(held, mapping, version)
-upload.render_report(report)
+upload.render_report(report, uploaded.name)
 
 # 4. load
 st.markdown("#### 4. Load")
@@ -103,5 +103,4 @@ if clicked:
     else:
         st.error("Not loaded: the file has problems (see the report above). Nothing was stored.", icon=":material/error:")
 elif not ready:
-    st.caption("Fix the problems above (or tick 'leave the rejected rows out') to load." if report.rows_usable else
-               "Nothing to load yet: say what the columns mean and which indicator the values measure.")
+    st.caption(layout.escape_markdown(upload.load_hint(report)))

@@ -288,10 +288,12 @@ def test_un_desa_workbook_title_rows_two_header_rows_and_sexes_from_the_titles()
     fmt = current.format
     assert (fmt.sheet, fmt.header_row, fmt.header_rows) == ("Table 3", 15, 2)
     assert len(fmt.year_columns) == 21  # 7 years x (both sexes, male, female)
-    # The workbook lists Oceania twice with code 909 (rows 36 and 212): every cell of the second is reported.
-    assert report.problem_counts == {"duplicate": 42}
-    assert {(p.row, p.kind) for p in report.problems} == {(212, "duplicate")}
-    assert "row 36 has the same" in report.problems[0].message
+    # The workbook lists Oceania twice with code 909 (rows 36 and 212) with the same figures: an exact
+    # repeat, kept once, each cell of row 212 noted (no problem, nothing rejected).
+    assert report.status == "valid" and report.problem_counts == {} and report.rows_repeated == 21
+    assert {(n.row, n.kind) for n in report.notes} == {(212, "repeat")}
+    assert "row 212 repeats row 36 exactly" in report.notes[0].message
+    assert len(frame[frame["geo"] == "909"]) == 21
     assert one(frame, geo="DEU", period=2019, sex="T").value == pytest.approx(15.723911208783786)
     assert one(frame, geo="NAM", period=1990, sex="T").value == pytest.approx(8.419329962558578)
     world = one(frame, geo="WLD", period=1990, sex="M")

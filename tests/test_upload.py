@@ -63,7 +63,8 @@ def snapshot(root) -> tuple:
                                        (5, "year", "2022/23", "not a year")]),
     ("problem_value_not_a_number.csv", [(3, "value", "sixty-four", "not a number"), (4, "value", "7O.2", "not a number"),
                                         (5, "value", "inf", "not a number")]),
-    ("problem_duplicate.csv", [(4, "value", "79.3", "duplicate observation: row 2")]),  # 'Germany' = 'DE'
+    ("problem_duplicate.csv", [(2, "value", "79.1", "rows 2 and 4 have the same"),  # 'Germany' = 'DE'
+                               (4, "value", "79.3", "(79.1 in row 2, 79.3 in row 4); both are rejected")]),
     ("problem_percentage_range.csv", [(3, "value", "164.0", "between 0 and 100"), (4, "value", "-3", "between 0 and 100")]),
     ("problem_share_mixed.csv", [(3, "value", "0.795", "0-1 share among percentages (0.795 would be 79.5%)")]),
     ("problem_dimensions_mixed.csv", [(3, "group", "Foreign-born", "compared with no native_born"),
@@ -383,3 +384,101 @@ def test_cli_gaps_of_an_uploaded_dataset_add_the_uncertainty_columns(built_datab
     rows = {row["geo"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["DEU"]["difference_se"] == pytest.approx(0.6708, abs=1e-4)
     assert {"difference_ci_lower", "difference_ci_upper", "ratio_ci_lower", "ratio_ci_upper"} <= set(rows["ESP"])
+
+
+# ---------------------------------------------------------------- a new user's trial (duplicates, empty files, languages)
+
+def test_an_exact_repeat_is_kept_once_and_a_conflict_rejects_every_row_it_names(root):
+    # France 2023 nationals 70.1 twice (rows 2, 3: exact); non_nationals 55.5 and 60.0 (rows 4, 5: conflict)
+    session, mapping = staged(root, "trial_duplicates_exact_and_conflicting.csv")
+    report = session.validate(mapping)
+    assert (report.rows_read, report.rows_usable, report.rows_rejected, report.rows_left_out, report.rows_repeated) == (4, 1, 2, 1, 1)
+    assert report.problem_counts == {"duplicate": 2}
+    assert [(p.row, p.value, p.kind) for p in report.problems] == [(4, "55.5", "duplicate"), (5, "60.0", "duplicate")]
+    for problem in report.problems:
+        assert "rows 4 and 5" in problem.message and "55.5 in row 4, 60.0 in row 5" in problem.message
+        assert "keep the correct row and delete the other" in problem.message
+    assert [(n.row, n.message) for n in report.notes] == [
+        (3, "row 3 repeats row 2 exactly (same place, year, group, value and flags); kept once")]
+    # all rows or none: the conflict blocks the load; leaving the rejected rows out stores row 2 once
+    before = snapshot(root)
+    assert session.load(mapping, upload.DatasetInfo(name="trial_dups")).status == "rejected"
+    assert snapshot(root) == before
+    loaded = session.load(mapping, upload.DatasetInfo(name="trial_dups"), allow_rejected=True)
+    assert loaded.rows_loaded == 1
+    assert root.execute("SELECT geo, \"group\", value FROM observations WHERE dataset = 'trial_dups'").fetchall() == [
+        ("FRA", "nationals", 70.1)]
+
+
+def test_a_file_of_exact_repeats_only_loads_each_observation_once(root):
+    content = b"geo,year,group,value\nDE,2022,nationals,79.1\nDE,2022,nationals,79.1\nDE,2022,non_nationals,64.0\n"
+    session, mapping = staged(root, "repeats.csv", content)
+    report = session.load(mapping, upload.DatasetInfo(name="repeats"))
+    assert report.status == "loaded" and report.rows_loaded == 2 and report.problems == []
+    assert report.as_dict()["notes"][0]["message"].startswith("row 3 repeats row 2 exactly")
+
+
+def test_the_same_value_with_different_flags_is_a_conflict(root):
+    content = b"geo,year,group,value\nDE,2022,nationals,79.1\nDE,2022,nationals,79.1 b\nDE,2022,non_nationals,64.0\n"
+    session, mapping = staged(root, "flags_differ.csv", content)
+    report = session.validate(mapping)
+    assert [(p.row, p.kind) for p in report.problems] == [(2, "duplicate"), (3, "duplicate")]
+    assert "the same value with different flags" in report.problems[0].message
+    assert "79.1 in row 2, 79.1 b in row 3" in report.problems[0].message
+
+
+def test_a_file_with_a_header_and_no_rows_says_so(root):
+    session, mapping = staged(root, "trial_header_only.csv")
+    report = session.validate(mapping)
+    assert report.status == "rejected" and report.rows_read == 0
+    assert [p.kind for p in report.problems] == ["no_rows"]
+    assert report.problems[0].message.startswith("trial_header_only.csv has a header line (country, year, group, value) "
+                                                 "but no data rows")
+
+
+def test_french_headers_are_guessed_and_the_group_column_is_read(root):
+    session, mapping = staged(root, "trial_french_headers_latin1.csv")
+    assert mapping.columns == {"geo": "pays", "period": "année", "group": "groupe", "value": "valeur"}
+    report = session.validate(mapping)
+    assert report.status == "valid" and report.rows_usable == 5
+    frame = session.observations()
+    assert dict(zip(zip(frame["geo"], frame["group"]), frame["value"])) == {
+        ("FRA", "nationals"): 70.1, ("FRA", "non_nationals"): 55.5, ("DEU", "nationals"): 81.0,
+        ("DEU", "non_nationals"): 67.2, ("CIV", "nationals"): 60.5}
+
+
+@pytest.mark.parametrize("header, role", [("gruppe", "group"), ("grupo", "group"), ("gruppo", "group"), ("geschlecht", "sex"),
+                                          ("sexo", "sex"), ("sesso", "sex"), ("âge", "age"), ("Alter", "age"), ("edad", "age"),
+                                          ("età", "age"), ("idade", "age"), ("Land", "geo"), ("país", "geo"),
+                                          ("paese", "geo"), ("Jahr", "period"), ("año", "period"), ("anno", "period"),
+                                          ("ano", "period"), ("Wert", "value"), ("valor", "value"), ("valore", "value")])
+def test_header_words_in_five_languages_are_guessed(header, role):
+    assert upload._role_of(header) == role
+
+
+def test_duplicates_explained_by_a_group_like_column_advise_mapping_it_as_the_group(root):
+    session, mapping = staged(root, "trial_french_headers_latin1.csv")
+    mapping.columns.pop("group")  # as if the header were not guessed
+    report = session.validate(mapping)
+    assert report.problem_counts == {"duplicate": 4}
+    assert "the column 'groupe' has several values (nationaux, étrangers ...) that look like population groups: " \
+           "map it as the population group column" in report.problems[0].message
+
+
+def test_cli_prints_only_the_message_of_a_problem_of_the_whole_file(capsys, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert main(["read", str(empty), "--indicator", "work.employment_rate"]) == 2
+    err = capsys.readouterr().err
+    assert "  empty.csv: the file is empty" in err and "row None" not in err and "column None" not in err
+    assert main(["read", str(FILES / "trial_duplicates_exact_and_conflicting.csv"), "--indicator", "work.employment_rate"]) == 2
+    err = capsys.readouterr().err
+    assert "  row 5, column 'value', value '60.0': conflicting duplicate: rows 4 and 5" in err
+    assert "note: row 3 repeats row 2 exactly" in err
+
+
+def test_the_downloadable_problems_name_the_file(root):
+    session, mapping = staged(root, "trial_unknown_places.csv")
+    frame = session.validate(mapping).problems_frame("trial_unknown_places.csv")
+    assert list(frame.columns) == ["File", "Row", "Column", "Value", "What is wrong and what to do"]
+    assert set(frame["File"]) == {"trial_unknown_places.csv"} and list(frame["Value"]) == ["Frnace", "Frnace", "Atlantis", "Atlantis"]

@@ -239,3 +239,60 @@ def test_boundaries_of_local_units_are_uploaded_and_stored(app_database):
     finally:
         connection.close()
     assert stored_codes == [("nuts2_2021", 333, "NUTS_ID")]
+
+
+# ------------------------------------------------------------------ a new user's trial of the upload page
+
+TRIAL = ROOT / "tests" / "files"
+
+
+def upload_trial_file(app_database, name: str, indicator: str | None = "work.employment_rate") -> AppTest:
+    app = open_upload_page(app_database)
+    app.file_uploader[0].set_value((name, (TRIAL / name).read_bytes(), "text/csv")).run()
+    assert not app.exception, app.exception
+    if indicator:
+        widget(app, "selectbox", "indicator_").set_value(indicator).run()
+        assert not app.exception, app.exception
+    return app
+
+
+def test_every_rejected_duplicate_row_is_listed_under_the_file_s_name_and_an_exact_repeat_is_kept_once(app_database):
+    app = upload_trial_file(app_database, "trial_duplicates_exact_and_conflicting.csv")
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["Rows read"], metrics["Usable"], metrics["Rejected"], metrics["Left out on purpose"]) == ("4", "1", "2", "1")
+    assert any(e.value.startswith("2 row(s) rejected (conflicting duplicate (every row of it): 2 row(s))") for e in app.error)
+    problems = next(d.value for d in app.dataframe if "What is wrong and what to do" in d.value.columns)
+    assert list(problems["Row"]) == [4, 5]
+    assert all("55.5 in row 4, 60.0 in row 5" in m for m in problems["What is wrong and what to do"])
+    assert any("Problems in trial_duplicates_exact_and_conflicting.csv" in c.value for c in app.caption)
+    assert any("row 3 repeats row 2 exactly" in i.value and "kept once" in i.value for i in app.info)
+    assert any(c.value.startswith("Fix the problems above") for c in app.caption)
+
+
+def test_when_every_row_is_rejected_the_load_area_says_so(app_database):
+    app = upload_trial_file(app_database, "trial_unknown_places.csv")
+    assert next(b for b in app.button if b.label == "Load the dataset").disabled
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith("Nothing can be loaded: every row has a problem (4 rejected") for c in captions)
+    assert not any("say what the columns mean" in c for c in captions)
+
+
+def test_a_header_only_file_says_it_has_no_data_rows(app_database):
+    app = upload_trial_file(app_database, "trial_header_only.csv", indicator=None)
+    assert any("trial_header_only.csv has a header line" in e.value and "no data rows" in e.value for e in app.error)
+    assert not any("left out by the filters" in i.value for i in app.info)
+    assert any(c.value == "Nothing to load: the file has a header but no data rows." for c in app.caption)
+
+
+def test_an_empty_file_shows_no_detection_summary(app_database):
+    app = open_upload_page(app_database)
+    app.file_uploader[0].set_value(("empty.csv", b"", "text/csv")).run()
+    assert not app.exception, app.exception
+    assert any("the file is empty" in e.value for e in app.error)
+    assert not any("None" in c.value or "Text file" in c.value for c in app.caption)
+
+
+def test_the_detection_summary_is_capitalised(app_database):
+    app = open_upload_page(app_database)
+    app.file_uploader[0].set_value(("good.csv", b"geo,year,group,value\nDE,2022,nationals,79.1\n", "text/csv")).run()
+    assert any(c.value == "Text file (UTF-8), comma , delimiter, header in line 1. Nothing unusual." for c in app.caption)

@@ -177,8 +177,10 @@ def render_detection(held: _Held, overrides: dict, key: str) -> dict:
     """Step 1: what was detected, each item correctable. Returns the overrides the user set."""
     fmt = held.session.format
     st.markdown("#### 1. What we found")
-    notes = " · ".join(n for n in fmt.notes if not n.startswith("encoding")) or "nothing unusual"
-    st.caption(escape_markdown(f"{upload_kind(fmt)}. {notes}."))
+    if not held.session.readable and not held.session.content.strip():
+        return dict(overrides)  # an empty file: nothing detected, nothing to correct (the page says why)
+    if held.session.readable:  # an unreadable file has no encoding or delimiter to describe
+        st.caption(escape_markdown(detection_summary(fmt)))
     wanted = dict(overrides)
     columns = st.columns([2, 1.3, 1.3, 1.3] if fmt.kind == "excel" else [2, 1.3, 1.3, 1.3, 1.3])
     layouts = list(readers.LAYOUTS)
@@ -216,6 +218,13 @@ def render_detection(held: _Held, overrides: dict, key: str) -> dict:
                                                     help="Years in a second row under titles spanning them (as in UN DESA's tables).") else 1
     changed = {k: v for k, v in wanted.items() if getattr(fmt, k, None) != v}
     return {**overrides, **changed}
+
+
+def detection_summary(fmt: readers.FileFormat) -> str:
+    """'Text file (UTF-8), comma delimiter, header in line 1. Numbers with decimal comma.' (the
+    detection notes, capitalised; 'Nothing unusual.' when there are none)."""
+    notes = " · ".join(n for n in fmt.notes if not n.startswith("encoding")) or "nothing unusual"
+    return f"{upload_kind(fmt)}. {notes[:1].upper()}{notes[1:]}."
 
 
 def upload_kind(fmt: readers.FileFormat) -> str:
@@ -440,9 +449,13 @@ def render_place_fixes(report: upload.Report, mapping: upload.Mapping, key: str)
     return fixes
 
 
-def render_report(report: upload.Report) -> None:
-    """Step 3: counts, and every problem with its row, column, value and what to do."""
+def render_report(report: upload.Report, file_name: str = "") -> None:
+    """Step 3: counts, and every problem with its row, column, value and what to do (the table's
+    caption and the downloadable CSV name the file)."""
     st.markdown("#### 3. Validation report")
+    if any(p.kind == "no_rows" for p in report.problems):
+        st.error(escape_markdown("; ".join(p.message for p in report.problems if p.kind == "no_rows") + "."), icon=":material/error:")
+        return
     if not report.rows_read and any(p.kind == "mapping" for p in report.problems):
         st.info("Before the rows can be checked: " + "; ".join(p.message for p in report.problems if p.kind == "mapping") + ".",
                 icon=":material/edit:")
@@ -451,31 +464,59 @@ def render_report(report: upload.Report) -> None:
     cells[0].metric("Rows read", f"{report.rows_read:,}")
     cells[1].metric("Usable", f"{report.rows_usable:,}")
     cells[2].metric("Rejected", f"{report.rows_rejected:,}")
-    cells[3].metric("Left out on purpose", f"{report.rows_left_out:,}", help="By a filter, or a label you mapped to 'leave out'.")
+    cells[3].metric("Left out on purpose", f"{report.rows_left_out:,}",
+                    help="By a filter, a label you mapped to 'leave out', or an exact repeat of an earlier row (kept once).")
     cells[4].metric("Missing values", f"{report.missing_values:,}", help="Stored as missing, never as 0.")
     summary = report.summary or {}
     if summary.get("indicators"):
         st.caption(f"Usable rows: {summary['places']} place(s) ({', '.join(summary['geo_levels'])}), "
                    f"{summary['first_year']}-{summary['last_year']}, groups {', '.join(summary['groups'])}, "
                    f"sex {', '.join(summary['sexes'])}, age {', '.join(summary['ages'])}.")
+    if report.notes:
+        shown = "; ".join(n.message for n in report.notes[:5])
+        more = f" (and {report.rows_repeated - 5:,} more)" if report.rows_repeated > 5 else ""
+        st.info(escape_markdown(f"{report.rows_repeated:,} exact repeat(s) kept once: {shown}{more}."), icon=":material/info:")
     if report.status == "valid":
-        st.success("No problems: every row can be loaded.", icon=":material/check_circle:")
+        st.success("No problems: every row can be loaded." if not report.rows_repeated else
+                   "No problems: every observation can be loaded (exact repeats once).", icon=":material/check_circle:")
         return
-    total = sum(report.problem_counts.values())
-    kinds = ", ".join(f"{PROBLEM_KINDS.get(k, k)}: {n}" for k, n in report.problem_counts.items())
-    st.error(f"{len(report.problems) if not total else total} problem(s) found{': ' + kinds if kinds else ''}. "
+    kinds = ", ".join(f"{PROBLEM_KINDS.get(k, k)}: {n:,} row(s)" for k, n in report.problem_counts.items())
+    st.error(f"{report.rows_rejected:,} row(s) rejected{' (' + kinds + ')' if kinds else ''}. "
              "Nothing is stored until they are fixed (or you choose to leave the rejected rows out).", icon=":material/error:")
+    listed = "" if len(report.problems) >= sum(report.problem_counts.values()) else f" (the first {len(report.problems):,})"
+    st.caption(escape_markdown(f"Problems in {file_name or 'the file'}{listed}, by row as numbered in the file:"))
     frame = report.problems_frame()
     st.dataframe(frame, hide_index=True, width="stretch", key="upload_problems",
                  column_config={"What is wrong and what to do": st.column_config.TextColumn(width="large")})
-    st.download_button("Download the problems (CSV)", frame.to_csv(index=False).encode("utf-8"), file_name="rightsgap_problems.csv",
-                       mime="text/csv", key="download_problems", icon=":material/download:")
+    stem = (file_name.rsplit(".", 1)[0] if file_name else "") or "rightsgap"
+    st.download_button(f"Download the problems of {file_name or 'the file'} (CSV)",
+                       report.problems_frame(file_name or "").to_csv(index=False).encode("utf-8"),
+                       file_name=f"{stem}_problems.csv", mime="text/csv", key="download_problems", icon=":material/download:")
+
+
+def load_hint(report: upload.Report) -> str:
+    """Why the Load button is disabled, in words: the real reason (no data rows, a column meaning
+    missing, every row rejected, every row left out, or rejected rows not yet left out)."""
+    mapping = [p.message for p in report.problems if p.kind == "mapping"]
+    if any(p.kind == "no_rows" for p in report.problems):
+        return "Nothing to load: the file has a header but no data rows."
+    if not report.rows_read and report.problems and all(p.row is None and p.column is None for p in report.problems) \
+            and not mapping:
+        return "Nothing to load: the file could not be read (see the message above)."
+    if mapping and not report.rows_read:
+        return "Nothing to load yet: " + "; ".join(mapping) + "."
+    if report.rows_usable:
+        return "Fix the problems above (or tick 'leave the rejected rows out') to load."
+    if report.rows_rejected:
+        return (f"Nothing can be loaded: every row has a problem ({report.rows_rejected:,} rejected, see the report above). "
+                "Fix the file and upload it again, or say what the unknown labels and places mean in the tables above.")
+    return "Nothing to load: every row was left out by the filters or the labels mapped to 'leave out'; change them above."
 
 
 PROBLEM_KINDS = {
     "value": "value not a number", "place": "unknown country or area", "period": "period not a year",
     "year_range": "year out of range", "group": "unknown group label", "sex": "unknown sex", "indicator": "unknown indicator",
-    "duplicate": "duplicate observation", "percent_range": "percentage outside 0-100", "share_mixed": "0-1 share among percentages",
+    "duplicate": "conflicting duplicate (every row of it)", "no_rows": "no data rows", "percent_range": "percentage outside 0-100", "share_mixed": "0-1 share among percentages",
     "mixed_dimensions": "groups from two dimensions mixed", "se": "standard error not a number",
     "ci_lower": "lower bound not a number", "ci_upper": "upper bound not a number", "population": "population not a number",
     "se_negative": "negative standard error", "ci_order": "bounds in the wrong order", "unreadable_row": "row not readable",
