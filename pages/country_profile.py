@@ -15,6 +15,7 @@ country_name = profile_view.load_place_names(version).get(selection.country, sel
 st.title(f"Country profile: {country_name}")
 st.caption("Every indicator of the catalogue for this country: the latest year both groups have, the gap "
            "(disadvantage > 0: migrants worse off), its trend, and 'no data' where the sources have nothing.")
+profile_view.render_uploaded_datasets_note(selection.country, country_name, version)
 
 all_series = profile_view.load_profile(selection.country, version)[1]  # read-only, shared
 summary, tables = profile_view.load_profile_tables(selection.country, version)  # one table per right, cached per place

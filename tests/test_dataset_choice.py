@@ -58,3 +58,26 @@ def test_with_a_single_source_no_dataset_choice_is_offered(app_database):
 
 # The upload page's link to Explore on a session that already chose a source is a browser test
 # (tests/e2e/test_upload_in_browser.py): AppTest does not rerun app.py's sidebar after its first run.
+
+
+def test_the_country_profile_points_to_uploaded_figures_for_the_place(app_database):
+    load_into(app_database, "group_columns.csv", "work.employment_rate", "my_survey")
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["country"] = "AUT"
+    app.run()
+    app.switch_page("pages/country_profile.py").run()
+    assert not app.exception, app.exception
+    assert any("Uploaded datasets also hold figures for Austria" in i.value for i in app.info)
+    links = [link for link in app.get("page_link")]
+    assert any("my_survey: Employment rate of people aged 15-64, 2023" in link.proto.label for link in links)
+    app.query_params["country"] = "FRA"  # no upload for France: no note
+    st.cache_data.clear()
+    france = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    france.query_params["country"] = "FRA"
+    france.run()
+    france.switch_page("pages/country_profile.py").run()
+    assert not any("Uploaded datasets" in i.value for i in france.info)

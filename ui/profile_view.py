@@ -232,3 +232,28 @@ def render_commitments(geo: str, right: str | None, key: str = "profile_commitme
     st.dataframe(load_commitments_table(geo, right), hide_index=True, width="stretch", key=key,
                  column_config=COMMITMENT_COLUMN_CONFIG)
     st.caption(treaty_view.SOURCE_NOTE + " The whole world, instrument by instrument, is mapped on the Compare page.")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_uploaded_datasets_of_place(geo: str, version: str) -> pd.DataFrame:
+    """core.queries.fetch_uploaded_datasets_of_place, cached per place and data version."""
+    return queries.fetch_uploaded_datasets_of_place(data.cursor(), geo)
+
+
+def render_uploaded_datasets_note(geo: str, country_name: str, version: str) -> None:
+    """Under the title: the uploaded datasets that hold figures for this place, each with a link to
+    Explore on that source (the profile shows one figure per indicator, the latest of any source)."""
+    uploads = load_uploaded_datasets_of_place(geo, version)
+    if uploads.empty:
+        return
+    catalogue = data.load_catalogue()
+    st.info(f"Uploaded datasets also hold figures for {layout.escape_markdown(country_name)}. The tables show, for each "
+            "indicator, the latest year of any source; Explore shows one source at a time.", icon=":material/dataset:")
+    for row in uploads.head(8).itertuples(index=False):
+        title = catalogue.get(row.indicator).title if row.indicator in catalogue else row.indicator
+        years = f"{row.first_year}" if row.first_year == row.last_year else f"{row.first_year}-{row.last_year}"
+        where = {"dataset": row.dataset, "indicator": row.indicator, "country": geo}
+        if row.indicator in catalogue:
+            where["right"] = catalogue.get(row.indicator).right
+        st.page_link("pages/explore.py", label=f"{row.dataset}: {title}, {years}", icon=":material/map:",
+                     query_params=where)
