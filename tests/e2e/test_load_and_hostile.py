@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import subprocess
+from urllib.parse import quote
 
 import pytest
 
@@ -95,7 +96,9 @@ def _assert_nothing_ran(page, dialogs: list[str]) -> None:
 def test_a_hostile_dataset_is_shown_as_text_on_every_page_and_runs_nothing(hostile_server, page, guard):
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(hostile_server + "/?right=work&indicator=work.employment_rate&year=2021&sex=T&level=global")
+    # The hostile dataset is a second source of the employment rate: chosen by its (SQL) name in the link.
+    page.goto(hostile_server + "/?right=work&indicator=work.employment_rate&year=2021&sex=T&level=global&dataset="
+              + quote(SQL, safe=""))
     wait_for_app(page)
     body = page.locator("[data-testid='stMain']").inner_text()
     # Brazil is ranked, and its attribution is written out as text under the table.
@@ -139,7 +142,8 @@ def test_a_hostile_file_uploaded_through_the_page_is_reported_as_text_and_runs_n
     assert not guard.outside
 
 
-@pytest.mark.parametrize("path", ["/?right=work&indicator=work.employment_rate&year=2020&sex=T&level=global", "/datasets"],
+@pytest.mark.parametrize("path", ["/?right=work&indicator=work.employment_rate&year=2020&sex=T&level=global&dataset=tracker",
+                                  "/datasets"],
                          ids=["explore source line", "your datasets"])
 def test_an_attribution_written_as_a_markdown_image_is_not_fetched(hostile_server, browser, path):
     from urllib.parse import urlparse
