@@ -165,8 +165,13 @@ def build_gap_map(
     national = gaps.loc[gaps["geo_level"] != "regional"] if not gaps.empty else gaps
     polygon_ids = _polygon_ids(boundaries)
 
-    def polygons(codes) -> dict | str:
-        return geojson_url if geojson_url else _features_for(boundaries, set(codes))
+    def polygons(codes, layer: str = "") -> dict | str:
+        # Each trace gets its own spelling of the URL (a #fragment: the same file, fetched once per
+        # spelling). plotly.js fetches a URL once per page and makes other traces wait for it, giving
+        # up after 5 s: on a starved machine the first map then lost its other layers with an error.
+        if geojson_url:
+            return f"{geojson_url}#{layer}" if layer else geojson_url
+        return _features_for(boundaries, set(codes))
 
     codes_shown = set(national["geo"]) if not national.empty else set()
     if context is not None and not context.empty:
@@ -175,14 +180,14 @@ def build_gap_map(
     if view == "europe":
         background = _europe_background(points, polygon_ids)
         traces.append({
-            "type": "choroplethmap", "geojson": polygons(background), "locations": background,
+            "type": "choroplethmap", "geojson": polygons(background, "background"), "locations": background,
             "z": [0] * len(background), "colorscale": [[0, "#eeeeee"], [1, "#eeeeee"]], "showscale": False,
             "marker": {"line": {"color": "#ffffff", "width": 0.5}}, "hoverinfo": "skip", "name": "no data",
         })
     if context is not None and not context.empty:
         in_polygons = context.loc[context["geo"].isin(polygon_ids)]
         traces.append({
-            "type": "choroplethmap", "geojson": polygons(in_polygons["geo"]), "locations": _column(in_polygons, "geo"),
+            "type": "choroplethmap", "geojson": polygons(in_polygons["geo"], "context"), "locations": _column(in_polygons, "geo"),
             "z": _column(in_polygons, "value"), "colorscale": CONTEXT_SCALE, "zmin": 0,
             "zmax": float(np.nanpercentile(context["value"], 95)),
             "marker": {"line": {"color": "#ffffff", "width": 0.4}, "opacity": 0.9},
@@ -232,7 +237,7 @@ def build_gap_map(
             })
     if highlight and highlight in polygon_ids:
         traces.append({
-            "type": "choroplethmap", "geojson": polygons([highlight]), "locations": [highlight], "z": [0],
+            "type": "choroplethmap", "geojson": polygons([highlight], "chosen"), "locations": [highlight], "z": [0],
             "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "showscale": False,
             "marker": {"line": {"color": "#000000", "width": 2.5}}, "hoverinfo": "skip", "name": "chosen country",
         })

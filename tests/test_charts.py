@@ -62,6 +62,9 @@ def test_europe_map_colours_each_country_by_its_disadvantage_and_fades_low_relia
     assert trace(spec, "chosen country")["locations"] == ["DEU"]
     assert "FRA" in trace(spec, "no data")["locations"]  # the grey background of the Europe view
     assert disadvantage["geojson"] == boundaries.WORLD_GEOJSON_URL  # referenced, not embedded
+    # one spelling of the URL per layer: plotly.js would make the other layers wait for one fetch (5 s at most)
+    layers = [t["geojson"] for t in spec["data"] if t["type"] == "choroplethmap"]
+    assert len(set(layers)) == len(layers) and all(url.startswith(boundaries.WORLD_GEOJSON_URL) for url in layers)
 
 
 def test_small_states_are_also_drawn_as_points(connection):
