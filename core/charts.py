@@ -203,11 +203,14 @@ def build_gap_map(
         geos = _column(national, "geo")
         disadvantages = _column(national, "disadvantage")
         low_reliability = _column(national, "low_reliability")
-        shown = [i for i, geo in enumerate(geos) if geo in polygon_ids]
+        # The chosen country last (drawn on top), outlined in black in the same layer.
+        shown = sorted((i for i, geo in enumerate(geos) if geo in polygon_ids), key=lambda i: geos[i] == highlight)
+        outlined = [geos[i] == highlight for i in shown]
         traces.append({
             "type": "choroplethmap", "geojson": polygons([geos[i] for i in shown]), "locations": [geos[i] for i in shown],
             "z": [disadvantages[i] for i in shown], "zmin": -limit, "zmax": limit, "zmid": 0, "colorscale": DIVERGING_SCALE,
-            "marker": {"line": {"color": "#ffffff", "width": 0.6},
+            "marker": {"line": {"color": ["#000000" if chosen else "#ffffff" for chosen in outlined],
+                                "width": [2.5 if chosen else 0.6 for chosen in outlined]},
                        "opacity": [0.4 if low_reliability[i] else 0.95 for i in shown]},
             "colorbar": {"title": {"text": f"Disadvantage ({'pp' if unit == 'percent' else unit})<br>red: migrants worse off",
                                    "side": "top"}, "x": 1.0, "len": 0.75, "y": 0.5, "thickness": 14},
@@ -235,8 +238,8 @@ def build_gap_map(
                 "text": [hover[i] for i in unreliable], "hovertemplate": "%{text}<extra></extra>",
                 "name": "low reliability (flag u), faded", "showlegend": True,
             })
-    if highlight and highlight in polygon_ids:
-        traces.append({
+    if highlight and highlight in polygon_ids and highlight not in set(national["geo"] if not national.empty else []):
+        traces.append({  # a chosen country without a gap: its outline alone
             "type": "choroplethmap", "geojson": polygons([highlight], "chosen"), "locations": [highlight], "z": [0],
             "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "showscale": False,
             "marker": {"line": {"color": "#000000", "width": 2.5}}, "hoverinfo": "skip", "name": "chosen country",

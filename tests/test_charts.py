@@ -59,7 +59,11 @@ def test_europe_map_colours_each_country_by_its_disadvantage_and_fades_low_relia
     germany = disadvantage["text"][disadvantage["locations"].index("DEU")]
     assert "<b>Germany</b> (2019)" in germany and "Disadvantage: " in germany
     assert len(trace(spec, "low reliability (flag u), faded")["lon"]) == int(national["low_reliability"].sum())
-    assert trace(spec, "chosen country")["locations"] == ["DEU"]
+    # Germany, the chosen country, is drawn last in the same layer with a black outline
+    assert disadvantage["locations"][-1] == "DEU"
+    assert disadvantage["marker"]["line"]["color"][-1] == "#000000" and disadvantage["marker"]["line"]["width"][-1] == 2.5
+    assert set(disadvantage["marker"]["line"]["color"][:-1]) == {"#ffffff"}
+    assert not any(t.get("name") == "chosen country" for t in spec["data"])
     assert "FRA" in trace(spec, "no data")["locations"]  # the grey background of the Europe view
     assert disadvantage["geojson"] == boundaries.WORLD_GEOJSON_URL  # referenced, not embedded
     # one spelling of the URL per layer: plotly.js would make the other layers wait for one fetch (5 s at most)
