@@ -38,10 +38,13 @@ class MixedDimensionsError(ValueError):
     """A comparison across the citizenship and country-of-birth dimensions was requested."""
 
 
+_NO_VALUE_FLAGS = "cz-"  # confidential, not applicable, legacy 'not applicable': no value, no gap
+
+
 def is_usable(values: pd.Series, flags: pd.Series) -> pd.Series:
     """True where an observation can enter a gap: a value present and not flagged c or z ('-' legacy)."""
     flag_text = flags.fillna("").astype(str)
-    no_value = flag_text.str.contains("[cz-]", regex=True)
+    no_value = _map_distinct(flag_text, lambda text: any(letter in _NO_VALUE_FLAGS for letter in text)).astype(bool)
     return values.notna() & ~no_value
 
 
@@ -87,8 +90,7 @@ def compute_gaps(
     flags = frame["flags"].fillna("").astype(str) if "flags" in frame.columns else pd.Series("", index=frame.index)
     group = frame["group"]
     dimension = _map_distinct(group, vocabulary.dimension_of)
-    unusable_flag = _map_distinct(flags, lambda text: any(letter in _NO_VALUE_FLAGS for letter in text)).astype(bool)
-    keep = frame["value"].notna() & ~unusable_flag & dimension.isin(vocabulary.REFERENCE_GROUPS)
+    keep = is_usable(frame["value"], flags) & dimension.isin(vocabulary.REFERENCE_GROUPS)
     specific_year = isinstance(year, (int, np.integer)) or (isinstance(year, str) and year.isdigit())
     if specific_year:
         keep &= frame["period"] == int(year)
@@ -115,8 +117,6 @@ def compute_gap_series(observations: pd.DataFrame, polarity: str | dict[str, str
     matched on the year as on every other key, which gives the same rows as compute_gaps year by year."""
     return compute_gaps(observations, polarity, year="all")
 
-
-_NO_VALUE_FLAGS = "cz-"  # confidential, not applicable, legacy 'not applicable': no value, no gap
 
 #: Up to this many candidate rows, pairs are matched through a dictionary of key tuples (a few tenths
 #: of a millisecond for one selection); above it, through pandas (faster for whole indicators).
@@ -164,17 +164,17 @@ def _plain_list(values: pd.Series) -> list:
     return listed
 
 
-def _column_values(frame: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
-    """Floats of a numeric column at these rows (NaN where the column is absent)."""
-    if column not in frame.columns:
-        return np.full(len(rows), np.nan)
-    return frame[column].to_numpy(dtype=float, na_value=np.nan)[rows]
+def _numbers(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """value, se, ci_lower and ci_upper as float arrays over the whole frame (NaN where a column is
+    absent), converted once and then indexed for both groups."""
+    return {column: frame[column].to_numpy(dtype=float, na_value=np.nan) if column in frame.columns
+            else np.full(len(frame), np.nan) for column in ("value", "se", "ci_lower", "ci_upper")}
 
 
-def _standard_error(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+def _standard_error(numbers: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
     """SE from the se column, or from 95% bounds ((upper - lower) / (2 * 1.96)) where only those exist."""
-    se = _column_values(frame, "se", rows)
-    from_bounds = (_column_values(frame, "ci_upper", rows) - _column_values(frame, "ci_lower", rows)) / (2 * Z_95)
+    se = numbers["se"][rows]
+    from_bounds = (numbers["ci_upper"][rows] - numbers["ci_lower"][rows]) / (2 * Z_95)
     return np.where(np.isnan(se), from_bounds, se)
 
 
@@ -183,8 +183,8 @@ def _measure(frame: pd.DataFrame, flags: pd.Series, dimension: pd.Series, migran
     def taken(values: pd.Series, rows: np.ndarray) -> pd.Series:
         return values.take(rows).reset_index(drop=True)
 
-    m = _column_values(frame, "value", migrant_rows)
-    n = _column_values(frame, "value", reference_rows)
+    numbers = _numbers(frame)
+    m, n = numbers["value"][migrant_rows], numbers["value"][reference_rows]
     indicator = taken(frame["indicator"], migrant_rows)
     if isinstance(polarity, str):
         polarity_of_row = pd.Series(polarity, index=indicator.index)
@@ -197,8 +197,8 @@ def _measure(frame: pd.DataFrame, flags: pd.Series, dimension: pd.Series, migran
         nonzero = n != 0
         ratio = np.where(nonzero, np.round(m / n, 10), np.nan)
         relative_gap = np.where(nonzero, np.round(100 * difference / n, 10), np.nan)
-        se_m = _standard_error(frame, migrant_rows)
-        se_n = _standard_error(frame, reference_rows)
+        se_m = _standard_error(numbers, migrant_rows)
+        se_n = _standard_error(numbers, reference_rows)
         difference_se = np.sqrt(se_m**2 + se_n**2)
         log_se = np.where((m > 0) & (n > 0), np.sqrt((se_m / m) ** 2 + (se_n / n) ** 2), np.nan)
     dimensions = taken(dimension, migrant_rows)
