@@ -6,21 +6,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import open_app
 from tests.test_upload_page import load_into
-
-
-def explore(**query) -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for key, value in query.items():
-        app.query_params[key] = str(value)
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 def gap_table(app: AppTest):
@@ -32,7 +19,7 @@ def test_an_upload_of_an_embedded_indicator_is_a_second_source_shown_apart(app_d
     load_into(app_database, "group_columns.csv", "work.employment_rate", "my_survey")
     query = {"right": "work", "indicator": "work.employment_rate", "group": "non_nationals", "year": 2023}
 
-    embedded = explore(**query)
+    embedded = open_app(**query)
     sidebar_choice = next(s for s in embedded.sidebar.selectbox if s.label == "Source dataset")
     assert sidebar_choice.value == "LFSA_ERGAN"  # the embedded source first
     assert "my_survey" in sidebar_choice.options[1]
@@ -40,7 +27,7 @@ def test_an_upload_of_an_embedded_indicator_is_a_second_source_shown_apart(app_d
     assert table["Code"].is_unique and len(table) > 20  # one row per country, not one per source
     assert not table["Source"].str.contains("City of Example").any()  # no row from the upload
 
-    uploaded = explore(**query, dataset="my_survey")
+    uploaded = open_app(**query, dataset="my_survey")
     assert not any(s.label == "Source dataset" and s.value != "my_survey" for s in uploaded.sidebar.selectbox)
     table = gap_table(uploaded).set_index("Code")
     assert sorted(table.index) == ["AUT", "BEL"]  # Czechia's value is confidential (c): no gap
@@ -51,7 +38,7 @@ def test_an_upload_of_an_embedded_indicator_is_a_second_source_shown_apart(app_d
 
 
 def test_with_a_single_source_no_dataset_choice_is_offered(app_database):
-    app = explore(right="work", indicator="work.employment_rate", year=2023)
+    app = open_app(right="work", indicator="work.employment_rate", year=2023)
     assert not any(s.label == "Source dataset" for s in app.sidebar.selectbox)
     assert "dataset" not in app.query_params
 
@@ -62,22 +49,9 @@ def test_with_a_single_source_no_dataset_choice_is_offered(app_database):
 
 def test_the_country_profile_points_to_uploaded_figures_for_the_place(app_database):
     load_into(app_database, "group_columns.csv", "work.employment_rate", "my_survey")
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params["country"] = "AUT"
-    app.run()
-    app.switch_page("pages/country_profile.py").run()
-    assert not app.exception, app.exception
+    app = open_app(page="pages/country_profile.py", country="AUT")
     assert any("Uploaded datasets also hold figures for Austria" in i.value for i in app.info)
     links = [link for link in app.get("page_link")]
     assert any("my_survey: Employment rate of people aged 15-64, 2023" in link.proto.label for link in links)
-    app.query_params["country"] = "FRA"  # no upload for France: no note
-    st.cache_data.clear()
-    france = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    france.query_params["country"] = "FRA"
-    france.run()
-    france.switch_page("pages/country_profile.py").run()
+    france = open_app(page="pages/country_profile.py", country="FRA")  # no upload for France: no note
     assert not any("Uploaded datasets" in i.value for i in france.info)

@@ -231,7 +231,8 @@ def load_figures(encoded_view: str, number: int, version: str, large: bool) -> t
 
 def build_pdf(encoded_views: list[str], version: str) -> bytes:
     """The PDF of these views (core.report.build_comparison_pdf)."""
-    sources = dict(zip(data.load_datasets(version)["name"], data.load_datasets(version)["source"]))
+    datasets = data.load_datasets(version)
+    sources = dict(zip(datasets["name"], datasets["source"]))
     sections = []
     for encoded in encoded_views:
         view = compare.decode_view(encoded)
