@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_app
 
 CITY_SURVEY = ("place;year;citizenship;share_with_a_doctor\n"
                "Germany;2023;Nationaux;81,5\n"
@@ -24,15 +24,8 @@ BROKEN = ("geo,year,group,value\n"
 
 
 def open_upload_page(app_database) -> AppTest:
-    import streamlit as st
-
-    st.cache_resource.clear()  # a new database file: no connection cached from another test
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.run()
-    app.switch_page("pages/upload.py").run()
-    assert not app.exception, app.exception
-    return app
+    """The Upload page on this test's own database (tests.conftest.open_app clears the caches first)."""
+    return open_app(page="pages/upload.py")
 
 
 def stored(path) -> tuple[list, list, int]:
@@ -145,17 +138,9 @@ def store_nuts_boundaries(path) -> None:
 
 
 def test_explore_at_the_local_level_maps_and_ranks_uploaded_units(app_database):
-    import streamlit as st
-
     store_nuts_boundaries(app_database)
     load_into(app_database, "local_nuts2.csv", "work.employment_rate", "regions_2022")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for key, value in {"right": "work", "indicator": "work.employment_rate", "level": "local", "year": "2022"}.items():
-        app.query_params[key] = value
-    app.run()
-    assert not app.exception, app.exception
+    app = open_app(right="work", indicator="work.employment_rate", level="local", year="2022")
     assert app.subheader[0].value == "Employment rate of people aged 15-64"
     table = next(d.value for d in app.dataframe if "Code" in d.value.columns)
     by_code = table.set_index("Code")
@@ -170,28 +155,14 @@ def test_explore_at_the_local_level_maps_and_ranks_uploaded_units(app_database):
 
 
 def test_explore_at_the_local_level_without_uploads_keeps_the_plain_message(app_database):
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.query_params["level"] = "local"
-    app.run()
-    assert not app.exception, app.exception
+    app = open_app(level="local")
     assert any("come from files you upload" in i.value for i in app.info)
     assert not app.get("plotly_chart")
 
 
 def test_the_dataset_manager_lists_renames_and_deletes_an_upload(app_database):
-    import streamlit as st
-
     load_into(app_database, "wide_years.csv", "work.employment_rate", "wide_survey")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.run()
-    app.switch_page("pages/datasets.py").run()
-    assert not app.exception, app.exception
+    app = open_app(page="pages/datasets.py")
     listed = app.dataframe[0].value
     row = listed.set_index("Dataset").loc["wide_survey"]
     assert (row["Official or civil society"], row["Observations"], row["Years"]) == ("Civil society", 16, "2019-2022")
@@ -208,15 +179,8 @@ def test_the_dataset_manager_lists_renames_and_deletes_an_upload(app_database):
 
 
 def test_an_uploaded_dataset_appears_on_the_sources_page_marked_as_uploaded(app_database):
-    import streamlit as st
-
     load_into(app_database, "group_columns.csv", "work.employment_rate", "city_groups")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.run()
-    app.switch_page("pages/sources.py").run()
-    assert not app.exception, app.exception
+    app = open_app(page="pages/sources.py")
     table = app.dataframe[0].value.set_index("Dataset")
     assert table.loc["city_groups", "Kind"] == "uploaded"
     assert table.loc["city_groups", "Official or civil society"] == "civil_society"
