@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -36,33 +31,13 @@ def pytest_collection_modifyitems(config, items):
                                                         "browser tests skipped knowingly. CI installs it and never skips."))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def start_server(database: Path, workdir: Path):
+    """`streamlit run app.py` headless on a free loopback port with its own database file: the same
+    server the benchmarks measure (benchmarks.harness.start_server; its log is in ``workdir``).
+    Returns a harness.Server (``.base`` is the URL); call ``.stop()`` when done."""
+    from benchmarks import harness
 
-
-def start_server(database: Path, log_path: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str, float]:
-    """Start `streamlit run app.py` headless; returns (process, base URL, seconds until /_stcore/health said ok)."""
-    port = _free_port()
-    env = {**os.environ, "RIGHTSGAP_DB": str(database), **(extra_env or {})}
-    log = open(log_path, "w")
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    while True:
-        try:
-            if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
-                return process, base, time.perf_counter() - started
-        except OSError:
-            pass
-        if process.poll() is not None or time.perf_counter() - started > 90:
-            process.kill()
-            raise RuntimeError(f"streamlit did not become healthy; see {log_path}")
-        time.sleep(0.2)
+    return harness.start_server(database, workdir, timeout=90)
 
 
 @pytest.fixture(scope="session")
@@ -71,13 +46,9 @@ def server(tmp_path_factory):
     if CHROMIUM is None:
         pytest.fail("chromium is required for browser tests in CI (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("server")
-    process, base, _ = start_server(folder / "rightsgap.duckdb", folder / "streamlit.log")
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    running = start_server(folder / "rightsgap.duckdb", folder)
+    yield running.base
+    running.stop()
 
 
 @pytest.fixture(scope="session")

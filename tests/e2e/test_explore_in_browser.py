@@ -107,7 +107,8 @@ def test_a_deep_link_as_the_first_visit_to_a_fresh_server_opens_that_page(browse
     # still open the page inside the app, with its parameters.
     from tests.e2e.conftest import start_server
 
-    process, base, _ = start_server(tmp_path / "fresh.duckdb", tmp_path / "fresh.log")
+    running = start_server(tmp_path / "fresh.duckdb", tmp_path)
+    base = running.base
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     try:
         page = context.new_page()
@@ -119,5 +120,4 @@ def test_a_deep_link_as_the_first_visit_to_a_fresh_server_opens_that_page(browse
         assert page.get_by_role("link", name="Explore").is_visible()  # the app's own navigation, not the pages/ folder's
     finally:
         context.close()
-        process.terminate()
-        process.wait(timeout=10)
+        running.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import subprocess
 from urllib.parse import quote
 
 import pytest
@@ -52,8 +51,8 @@ def _upload(connection, rows: list[list[str]], **info) -> None:
 
 
 def _hostile_store(path) -> None:
-    """A store with the embedded data and two uploaded datasets of employment rates for places no
-    embedded source covers (so they are the ones shown): Brazil 2021, whose every text is SQL, HTML,
+    """A store with the embedded data and two uploaded datasets of employment rates (second sources of
+    the indicator, chosen in Explore by their names in the link): Brazil 2021, whose every text is SQL, HTML,
     script, a formula or a javascript: link; and Argentina 2020, whose attribution is a markdown image
     pointing outside the machine (a tracking pixel)."""
     from core import store
@@ -76,13 +75,9 @@ def _hostile_store(path) -> None:
 def hostile_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile-server")
     _hostile_store(folder / "hostile.duckdb")
-    process, base, _ = start_server(folder / "hostile.duckdb", folder / "streamlit.log")
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    running = start_server(folder / "hostile.duckdb", folder)
+    yield running.base
+    running.stop()
 
 
 def _assert_nothing_ran(page, dialogs: list[str]) -> None:

@@ -25,10 +25,9 @@ def upload_server(tmp_path):
     database = tmp_path / "rightsgap.duckdb"
     store.build_store(database)
     load_into(database, "group_columns.csv", "work.employment_rate", "earlier_survey")
-    process, base, _ = start_server(database, tmp_path / "streamlit.log")
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    running = start_server(database, tmp_path)
+    yield running.base
+    running.stop()
 
 
 def test_an_upload_then_its_link_opens_explore_on_the_uploaded_figures(upload_server, page, guard):
