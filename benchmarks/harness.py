@@ -14,6 +14,7 @@ them as failures.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -212,11 +213,9 @@ def start_server(database: Path, workdir: Path, extra_env: dict | None = None, t
     log.close()
     base = f"http://127.0.0.1:{port}"
     while True:
-        try:
+        with contextlib.suppress(OSError):  # not listening yet
             if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
                 return Server(process, base, time.perf_counter() - started, started, log_path, timing_log)
-        except OSError:
-            pass
         if process.poll() is not None or time.perf_counter() - started > timeout:
             if process.poll() is None:
                 process.kill()

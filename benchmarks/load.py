@@ -22,6 +22,7 @@ server's peak memory. Everything stays on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 import sys
@@ -174,10 +175,8 @@ class RunWatcher(harness.RunWatcher):
             if remaining <= 0:
                 return None
             self._event.clear()
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):  # the loop checks the deadline
                 await asyncio.wait_for(self._event.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
         return status
 
 

@@ -32,6 +32,7 @@ session its own ``root.cursor()``; DuckDB connections are not shared across thre
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -790,10 +791,8 @@ def _in_transaction(cursor: duckdb.DuckDBPyConnection, work, attempts: int = 6) 
 
 def _rollback_quietly(cursor: duckdb.DuckDBPyConnection) -> None:
     """Roll back the open transaction, if any (DuckDB has already ended a transaction whose COMMIT failed)."""
-    try:
+    with contextlib.suppress(duckdb.Error):
         cursor.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
 
 
 def commit_staged_upload(cursor: duckdb.DuckDBPyConnection, dataset: dict, custom_indicator: dict | None = None,

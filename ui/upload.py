@@ -7,6 +7,7 @@ widget back and forth does not check the file again.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -89,11 +90,9 @@ def forget_session() -> None:
 
 
 def _close(held: _Held) -> None:
-    try:
+    with contextlib.suppress(Exception):  # a cursor already closed: nothing left to drop
         held.session.close()
         held.session.cursor.close()
-    except Exception:  # noqa: BLE001 - a cursor already closed: nothing left to drop
-        pass
 
 
 def distinct(held: _Held, header: str) -> pd.DataFrame:
