@@ -20,6 +20,20 @@ def built_database(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def private_store(built_database, tmp_path):
+    """The root connection of a private copy of the built store (embedded data), closed after the test."""
+    import shutil
+
+    from core import store
+
+    path = tmp_path / "private.duckdb"
+    shutil.copy(built_database, path)
+    connection = store.open_database(path)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
 def app_database(built_database, tmp_path, monkeypatch) -> Path:
     """A private copy of the built database, set as $RIGHTSGAP_DB for the app under test."""
     import shutil

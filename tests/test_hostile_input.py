@@ -74,13 +74,9 @@ def fingerprint(connection) -> dict[str, tuple]:
 
 
 @pytest.fixture
-def connection(built_database, tmp_path):
-    """The root connection of a private copy of the built store."""
-    path = tmp_path / "hostile.duckdb"
-    shutil.copy(built_database, path)
-    root = store.open_database(path)
-    yield root
-    root.close()
+def connection(private_store):
+    """The root connection of a private copy of the built store (tests.conftest.private_store)."""
+    return private_store
 
 
 @pytest.fixture(scope="module")

@@ -20,15 +20,9 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture
-def root(built_database, tmp_path):
-    """A private copy of the built store (embedded data), opened."""
-    import shutil
-
-    path = tmp_path / "store.duckdb"
-    shutil.copy(built_database, path)
-    connection = store.open_database(path)
-    yield connection
-    connection.close()
+def root(private_store):
+    """A private copy of the built store (embedded data), opened (tests.conftest.private_store)."""
+    return private_store
 
 
 def staged(root, name: str, content: bytes | None = None, indicator: str = "work.employment_rate", **changes):
