@@ -55,3 +55,9 @@ def test_the_country_profile_points_to_uploaded_figures_for_the_place(app_databa
     assert any("my_survey: Employment rate of people aged 15-64, 2023" in link.proto.label for link in links)
     france = open_app(page="pages/country_profile.py", country="FRA")  # no upload for France: no note
     assert not any("Uploaded datasets" in i.value for i in france.info)
+
+
+def test_a_link_naming_a_source_the_indicator_does_not_have_says_it_was_not_used(app_database):
+    app = open_app(right="work", indicator="work.employment_rate", year=2023, dataset="nothing")
+    assert any("source dataset 'nothing'" in w.value for w in app.warning)
+    assert app.session_state["_selection"].dataset is None

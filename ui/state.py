@@ -17,6 +17,9 @@ from ui import data
 
 #: Query-parameter names (= widget keys) of the shared selection.
 KEYS = ("right", "indicator", "group", "dataset", "year", "sex", "age", "level", "country")
+#: The selectors' labels (also naming a link's value that could not be used).
+LABELS = {"right": "Right", "indicator": "Indicator", "group": "Comparison", "dataset": "Source dataset", "year": "Year",
+          "sex": "Sex", "age": "Age band", "level": "Governance level", "country": "Country"}
 PREFERRED_AGES = ("Y15-64", "Y25-64", "Y_GE16", "Y_GE18", "TOTAL", "not_stated")
 DEFAULT_COUNTRY = "DEU"
 
@@ -112,12 +115,10 @@ def _report_ignored_link_values(selection: "Selection") -> None:
     ignored = st.session_state.pop(_IGNORED, {})
     if not ignored:
         return
-    names = {"right": "right", "indicator": "indicator", "group": "comparison", "dataset": "source dataset",
-             "year": "year", "sex": "sex", "age": "age band", "level": "governance level", "country": "country"}
     shown = []
     for key, text in ignored.items():
         instead = getattr(selection, key, None)
-        shown.append(f"{names.get(key, key)} '{text[:40]}'" + (f" (showing {instead})" if instead is not None else ""))
+        shown.append(f"{LABELS[key].lower()} '{text[:40]}'" + (f" (showing {instead})" if instead is not None else ""))
     st.warning("Not among the choices, so not used from the link: " + "; ".join(shown) + ".", icon=":material/link_off:")
 
 
@@ -139,12 +140,12 @@ def _keep_valid(key: str, options: list) -> None:
         del st.session_state[key]
 
 
-def _select(label: str, options: list, key: str, default, parse=str, **kwargs):
+def _select(key: str, options: list, default, parse=str, **kwargs):
     _seed_from_url(key, options, parse)
     _keep_valid(key, options)
     if key not in st.session_state and default in options:
         st.session_state[key] = default
-    return st.selectbox(label, options, key=key, **kwargs)
+    return st.selectbox(LABELS[key], options, key=key, **kwargs)
 
 
 def render_selectors(container=None) -> Selection:
@@ -163,12 +164,12 @@ def render_selectors(container=None) -> Selection:
     rights = [r for r in vocabulary.RIGHTS if r in by_right] or list(vocabulary.RIGHTS)
     defaults: dict = {"right": "work" if "work" in rights else rights[0], "level": "national"}
     with container:
-        right = _select("Right", rights, "right", defaults["right"], format_func=vocabulary.RIGHTS.get,
+        right = _select("right", rights, defaults["right"], format_func=vocabulary.RIGHTS.get,
                         help="The right whose indicators you want to see. Only rights with data are listed; "
                              "the Catalogue lists every indicator, with or without data.")
         codes = by_right.get(right, [])
         defaults["indicator"] = codes[0] if codes else None
-        indicator = _select("Indicator", codes, "indicator", defaults["indicator"],
+        indicator = _select("indicator", codes, defaults["indicator"],
                             format_func=lambda c: catalogue.get(c).title) if codes else None
         group = year = sex = age = dataset = None
         if indicator:
@@ -177,7 +178,7 @@ def render_selectors(container=None) -> Selection:
                       and vocabulary.dimension_of(g) in vocabulary.REFERENCE_GROUPS]
             groups.sort(key=lambda g: (vocabulary.dimension_of(g) != "citizenship", list(vocabulary.POPULATION_GROUPS).index(g)))
             defaults["group"] = groups[0] if groups else None
-            group = _select("Comparison", groups, "group", defaults["group"], format_func=describe_group_pair,
+            group = _select("group", groups, defaults["group"], format_func=describe_group_pair,
                             help="Which migrant group, compared with its reference group. Citizenship groups are "
                                  "compared with nationals, country-of-birth groups with the native-born; never across.") if groups else None
             if group:  # years, sexes and ages where this comparison has data: no empty choice is offered
@@ -187,7 +188,7 @@ def render_selectors(container=None) -> Selection:
                 options = data.load_indicator_options(indicator, version, group, dataset)
             years = [int(y) for y in options["years"]]
             defaults["year"] = options["best_year"]
-            year = _select("Year", years, "year", defaults["year"], parse=int,
+            year = _select("year", years, defaults["year"], parse=int,
                            help="Default: the latest year with the widest coverage of countries.") if years else None
             sexes = options["sexes"]
             defaults["sex"] = "T" if "T" in sexes else (sexes[0] if sexes else None)
@@ -195,22 +196,22 @@ def render_selectors(container=None) -> Selection:
             _keep_valid("sex", sexes)
             if "sex" not in st.session_state and defaults["sex"]:
                 st.session_state["sex"] = defaults["sex"]
-            sex = st.segmented_control("Sex", sexes, format_func=vocabulary.SEXES.get, key="sex", required=True) if sexes else None
+            sex = st.segmented_control(LABELS["sex"], sexes, format_func=vocabulary.SEXES.get, key="sex", required=True) if sexes else None
             ages = options["ages"]
             defaults["age"] = next((a for a in PREFERRED_AGES if a in ages), ages[0] if ages else None)
-            age = _select("Age band", ages, "age", defaults["age"], format_func=describe_age) if ages else None
+            age = _select("age", ages, defaults["age"], format_func=describe_age) if ages else None
         levels = list(vocabulary.GOVERNANCE_LEVELS)
         _seed_from_url("level", levels)
         if "level" not in st.session_state:
             st.session_state["level"] = defaults["level"]
-        level = st.segmented_control("Governance level", levels, format_func=vocabulary.GOVERNANCE_LEVELS.get, key="level",
+        level = st.segmented_control(LABELS["level"], levels, format_func=vocabulary.GOVERNANCE_LEVELS.get, key="level",
                                      required=True)
         places = data.load_places(version)
         countries = places.loc[places["geo_level"] == "national"].sort_values("geo_name")
         country_codes = countries["geo"].tolist()
         names = dict(zip(countries["geo"], countries["geo_name"]))
         defaults["country"] = DEFAULT_COUNTRY if DEFAULT_COUNTRY in country_codes else (country_codes[0] if country_codes else None)
-        country = _select("Country", country_codes, "country", defaults["country"], parse=_place_code,
+        country = _select("country", country_codes, defaults["country"], parse=_place_code,
                           format_func=lambda c: names.get(c, geo.name_of(c)),
                           help="Highlighted at the national level and shown on the Country profile.") if country_codes else None
     selection = Selection(right=right, indicator=indicator, group=group, year=int(year) if year is not None else None,
@@ -225,19 +226,20 @@ def _select_dataset(datasets: list[str], version: str, defaults: dict) -> str | 
     analyst uploaded newer figures of an embedded indicator): the gaps of one source at a time,
     never two values for one place. Default: the embedded source. Returns None when there is one."""
     if len(datasets) < 2:
+        _seed_from_url("dataset", datasets)  # a link naming another source is reported as not used
         st.session_state.pop("dataset", None)
         return None
     described = data.load_datasets(version).set_index("name")
-    kinds = described["kind"].to_dict() if "kind" in described else {}
+    kinds, producers = described["kind"].to_dict(), described["producer"].to_dict()
     ordered = sorted(datasets, key=lambda name: (kinds.get(name) != "embedded", name))
     defaults["dataset"] = ordered[0]
 
     def label(name: str) -> str:
         kind = "uploaded" if kinds.get(name) == "uploaded" else "embedded"
-        producer = described["producer"].get(name) if "producer" in described else None
+        producer = producers.get(name)
         return f"{name} ({kind}{', ' + producer if isinstance(producer, str) and producer else ''})"
 
-    return _select("Source dataset", ordered, "dataset", defaults["dataset"], format_func=label,
+    return _select("dataset", ordered, defaults["dataset"], format_func=label,
                    help="Several datasets hold this indicator. Gaps are shown for one source at a time, so that no "
                         "place has two values.")
 
