@@ -15,10 +15,10 @@ st.set_page_config(page_title="RightsGap — human rights indicators for migrant
 
 pages = [
     st.Page("pages/explore.py", title="Explore", icon=":material/map:", url_path="explore", default=True),
-    st.Page("pages/country_profile.py", title="Country profile", icon=":material/flag:", url_path="country"),
+    st.Page("pages/country.py", title="Country profile", icon=":material/flag:", url_path="country"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/catalogue.py", title="Catalogue", icon=":material/list_alt:", url_path="catalogue"),
-    st.Page("pages/indicator_set.py", title="My indicator set", icon=":material/playlist_add_check:", url_path="my-set"),
+    st.Page("pages/my-set.py", title="My indicator set", icon=":material/playlist_add_check:", url_path="my-set"),
     st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
     st.Page("pages/datasets.py", title="Your datasets", icon=":material/dataset:", url_path="datasets"),
     st.Page("pages/sources.py", title="Sources and method", icon=":material/menu_book:", url_path="sources"),

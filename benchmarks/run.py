@@ -152,7 +152,7 @@ def main() -> int:
     countries = ["FRA", "DEU", "ITA", "ESP", "SWE", "POL", "AUT", "BEL", "NLD", "PRT",
                  "CZE", "DNK", "FIN", "GRC", "HUN", "IRL", "LUX", "ROU", "SVN", "NOR"]  # 20 changes: p95 is not just the maximum
     profile_selections = [{"right": s["right"], "country": countries[i % len(countries)]} for i, s in enumerate(selections[:len(countries)])]
-    _, samples = time_app_runs(database, profile_selections, page="pages/country_profile.py")
+    _, samples = time_app_runs(database, profile_selections, page="pages/country.py")
     median, p95 = summarise(samples)
     rows.append(("Country profile change of country, whole script (embedded)", f"median {median:.0f} ms, p95 {p95:.0f} ms", "< 100 ms"))
 

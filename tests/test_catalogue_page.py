@@ -229,18 +229,18 @@ def test_parsing_drops_blanks_repeats_and_unknown_codes():
 
 def test_a_set_in_a_link_is_restored_exactly_on_every_page(app_database):
     link = "health.firewall_health_services,work.employment_rate,context.migrant_share_of_population"
-    app = open_app("pages/indicator_set.py", set=link, country="DEU")
+    app = open_app("pages/my-set.py", set=link, country="DEU")
     assert app.query_params["set"] == link
     titles = [t for t in markdown_texts(app) if t.startswith("**") and "  \n<small>" in t]
     assert [t.split("**")[1] for t in titles] == [CATALOGUE.get(c).title for c in link.split(",")]
-    for page in ("pages/explore.py", "pages/catalogue.py", "pages/country_profile.py", "pages/indicator_set.py"):
+    for page in ("pages/explore.py", "pages/catalogue.py", "pages/country.py", "pages/my-set.py"):
         app.switch_page(page).run()
         assert app.query_params["set"] == link, page
     assert [c.value for c in app.code] == [f"?set={link}"]
 
 
 def test_unknown_codes_in_a_link_are_dropped_and_reported(app_database):
-    app = open_app("pages/indicator_set.py", set="work.employment_rate,work.no_such_thing")
+    app = open_app("pages/my-set.py", set="work.employment_rate,work.no_such_thing")
     assert app.query_params["set"] == "work.employment_rate"
     assert any("`work.no_such_thing`" in w.value for w in app.warning)
     app.button(key="set_open_work.employment_rate").click().run()
@@ -251,7 +251,7 @@ def test_unknown_codes_in_a_link_are_dropped_and_reported(app_database):
 
 
 def test_remove_and_empty_the_set(app_database):
-    app = open_app("pages/indicator_set.py", set="work.employment_rate,health.firewall_health_services")
+    app = open_app("pages/my-set.py", set="work.employment_rate,health.firewall_health_services")
     app.button(key="set_remove_work.employment_rate").click().run()
     assert app.query_params["set"] == "health.firewall_health_services"
     app.button(key="set_clear").click().run()
@@ -264,7 +264,7 @@ def test_add_to_my_set_from_explore_and_the_country_profile(app_database):
     app.button(key="explore_add_to_set").click().run()
     assert app.query_params["set"] == "work.unemployment_rate"
     assert app.button(key="explore_add_to_set").label == "Remove from my set"
-    app.switch_page("pages/country_profile.py").run()
+    app.switch_page("pages/country.py").run()
     # the profile opens on the same indicator, already in the set: its button takes it out
     assert app.button(key="profile_add_to_set").label == "Remove from my set"
     app.selectbox(key="profile_indicator").set_value("work.employment_rate").run()
@@ -294,7 +294,7 @@ def _add_hostile_upload(path) -> str:
 def test_each_export_of_the_set_opens_with_the_values_and_neutralised_formulas(app_database, downloads):
     hostile = _add_hostile_upload(app_database)
     codes = ["work.employment_rate", "health.unmet_need_for_medical_care", "health.firewall_health_services"]
-    app = open_app("pages/indicator_set.py", set=",".join(codes), country="DEU")
+    app = open_app("pages/my-set.py", set=",".join(codes), country="DEU")
     buttons = {button.label: button.proto.url for button in app.download_button}
     assert set(buttons) == {"CSV", "Excel", "JSON", "PDF report"}
     files = {name.rsplit(".", 1)[1]: data for name, (data, url) in downloads.items()

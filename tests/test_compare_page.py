@@ -171,7 +171,7 @@ def test_country_profile_lists_the_commitments_with_their_dates(app_database):
     app.query_params["level"] = "local"  # no map on the first page drawn: faster
     app.query_params["country"] = "DEU"
     app.run()
-    app.switch_page("pages/country_profile.py").run()
+    app.switch_page("pages/country.py").run()
     assert not app.exception
     assert "### Commitments: treaties ratified" in markdown_texts(app)
     table = table_with(app, "Instrument", "Migrant Workers Convention (ICMW, 1990)").set_index("Instrument")

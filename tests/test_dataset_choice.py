@@ -49,11 +49,11 @@ def test_with_a_single_source_no_dataset_choice_is_offered(app_database):
 
 def test_the_country_profile_points_to_uploaded_figures_for_the_place(app_database):
     load_into(app_database, "group_columns.csv", "work.employment_rate", "my_survey")
-    app = open_app(page="pages/country_profile.py", country="AUT")
+    app = open_app(page="pages/country.py", country="AUT")
     assert any("Uploaded datasets also hold figures for Austria" in i.value for i in app.info)
     links = [link for link in app.get("page_link")]
     assert any("my_survey: Employment rate of people aged 15-64, 2023" in link.proto.label for link in links)
-    france = open_app(page="pages/country_profile.py", country="FRA")  # no upload for France: no note
+    france = open_app(page="pages/country.py", country="FRA")  # no upload for France: no note
     assert not any("Uploaded datasets" in i.value for i in france.info)
 
 

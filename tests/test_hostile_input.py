@@ -378,7 +378,7 @@ def test_the_comparison_pdf_prints_a_hostile_attribution_as_text_and_runs_nothin
 
 # -------------------------------------------------------------------------- the pages (AppTest)
 
-PAGES = ["pages/explore.py", "pages/country_profile.py", "pages/catalogue.py", "pages/indicator_set.py",
+PAGES = ["pages/explore.py", "pages/country.py", "pages/catalogue.py", "pages/my-set.py",
          "pages/sources.py", "pages/compare.py"]
 
 

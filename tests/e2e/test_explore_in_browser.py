@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.e2e.conftest import choose_option, click_segment, map_colours, red_and_blue_pixels, wait_for_app
 
 
@@ -61,8 +63,8 @@ def test_a_copied_link_reopens_the_same_view_in_a_new_browser(page, server, brow
 
 def test_country_profile_and_sources_open(page, server):
     page.goto(server + "/country?country=FRA")
+    page.get_by_role("heading", name="Country profile: France").wait_for(timeout=60_000)  # via app.py on a fresh server
     wait_for_app(page)
-    assert page.get_by_role("heading", name="Country profile: France").is_visible()
     assert page.locator("[data-testid='stExpander']").count() >= 3
     page.goto(server + "/sources")
     wait_for_app(page)
@@ -102,9 +104,14 @@ def test_selection_is_shared_across_pages_through_the_sidebar(page, server):
     assert page.get_by_text(re.compile(r"^France$")).first.is_visible()
 
 
-def test_a_deep_link_as_the_first_visit_to_a_fresh_server_opens_that_page(browser, tmp_path):
+@pytest.mark.parametrize("link, heading, kept", [
+    ("/sources?right=education", "Sources and method", "right=education"),
+    ("/country?country=FRA&right=work", "Country profile: France", "country=FRA"),
+])
+def test_a_deep_link_as_the_first_visit_to_a_fresh_server_opens_that_page(browser, tmp_path, link, heading, kept):
     # Until some session has run app.py, Streamlit treats pages/ as stand-alone pages; the link must
-    # still open the page inside the app, with its parameters.
+    # still open the page inside the app, with its parameters, and with no "Page not found" dialog
+    # (a page file whose name differs from its URL path brought one up over the page).
     from tests.e2e.conftest import start_server
 
     running = start_server(tmp_path / "fresh.duckdb", tmp_path)
@@ -112,11 +119,13 @@ def test_a_deep_link_as_the_first_visit_to_a_fresh_server_opens_that_page(browse
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     try:
         page = context.new_page()
-        page.goto(base + "/sources?right=education")
-        page.get_by_role("heading", name="Sources and method").wait_for(timeout=60_000)  # after the trip through app.py
+        page.goto(base + link)
+        page.get_by_role("heading", name=heading).wait_for(timeout=60_000)  # after the trip through app.py
         wait_for_app(page)
         assert page.locator("[data-testid='stException']").count() == 0
-        assert "right=education" in page.url and "/sources" in page.url
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_role("dialog").count() == 0
+        assert kept in page.url and link.split("?")[0] in page.url
         assert page.get_by_role("link", name="Explore").is_visible()  # the app's own navigation, not the pages/ folder's
     finally:
         context.close()
