@@ -152,3 +152,24 @@ def select_comparison_series(series: pd.DataFrame, indicator: str, group: str, s
     mask = ((series["indicator"] == indicator) & (series["group"] == group) & (series["sex"] == sex)
             & (series["age"] == age))
     return series.loc[mask.to_numpy()].reset_index(drop=True)
+
+
+UPLOADED_COLUMNS = ["dataset", "indicator", "first_year", "last_year"]
+
+
+def summarise_uploaded_datasets(observations: pd.DataFrame, uploaded: set[str]) -> pd.DataFrame:
+    """The uploaded datasets holding values for one place, from that place's observations (the
+    profile's own rows: no second query): columns UPLOADED_COLUMNS (dataset, indicator, first_year,
+    last_year as int years), one row per dataset and indicator with at least one value, sorted by
+    dataset then indicator. ``uploaded``: the names of the uploaded datasets (datasets of kind
+    'uploaded'). Empty when none of them has a value for the place."""
+    if observations.empty or not uploaded:
+        return pd.DataFrame(columns=UPLOADED_COLUMNS)
+    held = observations.loc[observations["dataset"].isin(uploaded) & observations["value"].notna(),
+                            ["dataset", "indicator", "period"]]
+    if held.empty:
+        return pd.DataFrame(columns=UPLOADED_COLUMNS)
+    years = held.groupby(["dataset", "indicator"], sort=True)["period"].agg(["min", "max"]).reset_index()
+    return pd.DataFrame({"dataset": years["dataset"], "indicator": years["indicator"],
+                         "first_year": years["min"].astype(int), "last_year": years["max"].astype(int)})
+

@@ -248,15 +248,6 @@ def fetch_places(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def fetch_uploaded_datasets_of_place(connection: duckdb.DuckDBPyConnection, geo: str) -> pd.DataFrame:
-    """Uploaded datasets holding values for one place: columns dataset, indicator, first_year,
-    last_year (one row per dataset and indicator, by dataset name)."""
-    return connection.execute(
-        "SELECT o.dataset, o.indicator, min(o.period) AS first_year, max(o.period) AS last_year FROM observations o "
-        "JOIN datasets d ON d.name = o.dataset WHERE d.kind = 'uploaded' AND o.geo = ? AND o.value IS NOT NULL "
-        "GROUP BY o.dataset, o.indicator ORDER BY o.dataset, o.indicator", [geo]).df()
-
-
 def fetch_latest_by_country(connection: duckdb.DuckDBPyConnection, geo: str, provenance: bool = True) -> pd.DataFrame:
     """For one place: the observations of every indicator (all years), OBSERVATION_COLUMNS (source and
     licence from each observation's dataset). provenance=False leaves out source and licence (no

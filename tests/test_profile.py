@@ -179,3 +179,30 @@ def test_the_series_kept_with_the_profile_is_the_one_a_separate_query_gives(conn
             compared += 1
     assert compared >= 10
     assert select_comparison_series(series, "work.employment_rate", "no_such_group", "T", "Y15-64").empty
+
+
+def test_uploaded_datasets_of_a_place_come_from_its_own_observations(app_database):
+    # tests/files/group_columns.csv: Austria and Belgium 2023 (Czechia's migrant value is ':' c).
+    from core import store
+    from core.profile import summarise_uploaded_datasets
+    from tests.test_upload_page import load_into
+
+    load_into(app_database, "group_columns.csv", "work.employment_rate", "my_survey")
+    connection = store.open_database(app_database, read_only=True)
+    try:
+        uploaded = set(queries.fetch_datasets(connection).query("kind == 'uploaded'")["name"])
+        assert uploaded == {"my_survey"}
+        austria = summarise_uploaded_datasets(queries.fetch_latest_by_country(connection, "AUT", provenance=False), uploaded)
+        assert austria.to_dict("records") == [{"dataset": "my_survey", "indicator": "work.employment_rate",
+                                               "first_year": 2023, "last_year": 2023}]
+        for geo in ("AUT", "BEL", "CZE", "FRA"):  # the same rows as asking the store directly
+            expected = connection.execute(
+                "SELECT o.dataset, o.indicator, min(o.period) AS first_year, max(o.period) AS last_year FROM observations o "
+                "JOIN datasets d ON d.name = o.dataset WHERE d.kind = 'uploaded' AND o.geo = ? AND o.value IS NOT NULL "
+                "GROUP BY ALL ORDER BY 1, 2", [geo]).df()
+            found = summarise_uploaded_datasets(queries.fetch_latest_by_country(connection, geo, provenance=False), uploaded)
+            assert found.to_dict("records") == expected.to_dict("records"), geo
+        assert summarise_uploaded_datasets(queries.fetch_latest_by_country(connection, "FRA", provenance=False), uploaded).empty
+        assert summarise_uploaded_datasets(queries.fetch_latest_by_country(connection, "AUT", provenance=False), set()).empty
+    finally:
+        connection.close()

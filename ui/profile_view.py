@@ -103,12 +103,17 @@ def _arrow_table(rows: list[tuple]) -> pa.Table:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def load_profile(geo: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(profile, series) of core.profile.build_country_profile_with_series for one place (every
-    observation of the place, one query), cached per place and data version. Shared by every
-    session without a copy: read them, never change them in place."""
+def load_profile(geo: str, version: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(profile, series, uploaded) for one place from every observation of the place (one query),
+    cached per place and data version: profile and series of
+    core.profile.build_country_profile_with_series, uploaded of core.profile.summarise_uploaded_datasets
+    (the uploaded datasets holding values for the place). Shared by every session without a copy:
+    read them, never change them in place."""
     observations = queries.fetch_latest_by_country(data.cursor(), geo, provenance=False)  # the profile shows no source
-    return country_profile.build_country_profile_with_series(observations, data.load_catalogue())
+    profile, series = country_profile.build_country_profile_with_series(observations, data.load_catalogue())
+    datasets = data.load_datasets(version)
+    uploaded = set(datasets.loc[datasets["kind"] == "uploaded", "name"])
+    return profile, series, country_profile.summarise_uploaded_datasets(observations, uploaded)
 
 
 def summarise_profile(profile: pd.DataFrame) -> dict:
@@ -234,16 +239,10 @@ def render_commitments(geo: str, right: str | None, key: str = "profile_commitme
     st.caption(treaty_view.SOURCE_NOTE + " The whole world, instrument by instrument, is mapped on the Compare page.")
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def load_uploaded_datasets_of_place(geo: str, version: str) -> pd.DataFrame:
-    """core.queries.fetch_uploaded_datasets_of_place, cached per place and data version."""
-    return queries.fetch_uploaded_datasets_of_place(data.cursor(), geo)
-
-
 def render_uploaded_datasets_note(geo: str, country_name: str, version: str) -> None:
     """Under the title: the uploaded datasets that hold figures for this place, each with a link to
     Explore on that source (the profile shows one figure per indicator, the latest of any source)."""
-    uploads = load_uploaded_datasets_of_place(geo, version)
+    uploads = load_profile(geo, version)[2]
     if uploads.empty:
         return
     catalogue = data.load_catalogue()
