@@ -94,7 +94,7 @@ def compute_gaps(
     specific_year = isinstance(year, (int, np.integer)) or (isinstance(year, str) and year.isdigit())
     if specific_year:
         keep &= frame["period"] == int(year)
-    is_reference = group == dimension.map(vocabulary.REFERENCE_GROUPS)
+    is_reference = group == _map_distinct(dimension, vocabulary.REFERENCE_GROUPS.get)
     migrant_mask = keep & ~is_reference
     if groups:
         migrant_mask &= group.isin(groups)
@@ -123,9 +123,22 @@ def compute_gap_series(observations: pd.DataFrame, polarity: str | dict[str, str
 SMALL_PAIRING_ROWS = 4000
 
 
+_MISSING = object()  # the key of every missing value (NaN is not equal to itself)
+
+
 def _map_distinct(values: pd.Series, function) -> pd.Series:
     """function applied once per distinct value rather than once per row (group and flag columns
-    hold a handful of distinct values in tens of thousands of rows)."""
+    hold a handful of distinct values in tens of thousands of rows). Up to SMALL_PAIRING_ROWS rows a
+    plain loop over the values (pandas' map costs about a millisecond a call, whatever the size)."""
+    if len(values) <= SMALL_PAIRING_ROWS:
+        results: dict = {}
+        mapped = []
+        for value in values.tolist():
+            key = value if value == value else _MISSING
+            if key not in results:
+                results[key] = function(value)
+            mapped.append(results[key])
+        return pd.Series(mapped, index=values.index, dtype=None if mapped else values.dtype)
     return values.map({value: function(value) for value in values.unique()})
 
 
@@ -189,7 +202,7 @@ def _measure(frame: pd.DataFrame, flags: pd.Series, dimension: pd.Series, migran
     if isinstance(polarity, str):
         polarity_of_row = pd.Series(polarity, index=indicator.index)
     else:
-        polarity_of_row = indicator.map(polarity)
+        polarity_of_row = _map_distinct(indicator, polarity.get)
     if not polarity_of_row.isin(vocabulary.POLARITIES).all():
         raise ValueError(f"unknown polarity {set(polarity_of_row.unique()) - set(vocabulary.POLARITIES)}")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -210,7 +223,7 @@ def _measure(frame: pd.DataFrame, flags: pd.Series, dimension: pd.Series, migran
         "geo_level": taken(frame["geo_level"], migrant_rows), "year": frame["period"].to_numpy()[migrant_rows].astype(int),
         "sex": taken(frame["sex"], migrant_rows), "age": taken(frame["age"], migrant_rows),
         "unit": taken(frame["unit"], migrant_rows), "dimension": dimensions,
-        "reference_group": dimensions.map(vocabulary.REFERENCE_GROUPS), "group": taken(frame["group"], migrant_rows),
+        "reference_group": _map_distinct(dimensions, vocabulary.REFERENCE_GROUPS.get), "group": taken(frame["group"], migrant_rows),
         "reference_value": n, "value": m, "difference": difference, "ratio": ratio, "relative_gap_pct": relative_gap,
         "disadvantage": np.where(polarity_of_row.to_numpy() == "lower_is_better", difference, -difference),
         "reference_flags": reference_flags, "group_flags": group_flags, "flags": merged_flags,
@@ -219,7 +232,18 @@ def _measure(frame: pd.DataFrame, flags: pd.Series, dimension: pd.Series, migran
         "difference_ci_lower": difference - Z_95 * difference_se, "difference_ci_upper": difference + Z_95 * difference_se,
         "ratio_ci_lower": ratio * np.exp(-Z_95 * log_se), "ratio_ci_upper": ratio * np.exp(Z_95 * log_se),
     })
-    return out.sort_values(["indicator", "geo", "sex", "age", "group", "year"]).reset_index(drop=True)
+    return _sorted(out, ["indicator", "geo", "sex", "age", "group", "year"])
+
+
+def _sorted(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """frame sorted by columns (index 0..n-1), in the order of a stable pandas sort_values. Up to
+    SMALL_PAIRING_ROWS rows without missing keys, by Python's sort of key tuples (pandas' multi-column
+    sort costs a few milliseconds whatever the size)."""
+    if len(frame) > SMALL_PAIRING_ROWS or frame[columns].isna().to_numpy().any():
+        return frame.sort_values(columns, kind="stable").reset_index(drop=True)
+    keys = list(zip(*(frame[column].tolist() for column in columns)))
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return frame.take(order).reset_index(drop=True)
 
 
 def classify_trend(first_disadvantage: float, last_disadvantage: float, years: int, threshold_pp_per_year: float = 0.2) -> dict:
