@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core import vocabulary
-from core.catalogue import Catalogue, load_default_catalogue
+from core.catalogue import Catalogue, load_default_catalogue, load_yaml
 
 DEFAULT_GOOD_PRACTICES_PATH = Path(__file__).resolve().parent.parent / "data" / "good_practices.yaml"
 
@@ -62,7 +62,7 @@ def parse_good_practices(text: str, catalogue: Catalogue, source: str = "good pr
     when two entries share an id, or when an indicator code is unknown.
     """
     try:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
     except yaml.YAMLError as error:
         raise GoodPracticeError(f"{source}: not valid YAML: {error}") from None
     entries = document.get("good_practices") if isinstance(document, dict) else None
