@@ -574,6 +574,9 @@ FORMAT_OVERRIDES = ("layout", "encoding", "delimiter", "decimal", "thousands", "
 
 _EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _HEAD_LINES = 200
+#: Characters (bytes of an ASCII file) read for the header and the delimiter; a larger ASCII file is
+#: not decoded whole for detection.
+_LARGE_TEXT = 2_000_000
 _TAIL_LINES = 60
 _YEAR_HEADER = re.compile(r"\s*(\d{4})(?:\.0+)?(?:\s*\[YR\d{4}\])?\s*")
 _NUMBERISH = re.compile(r"[-+]?[\d.,'\u00a0\u202f ]*\d[\d.,'\u00a0\u202f ]*\s*%?\s*[a-zA-Z]{0,3}")
@@ -592,7 +595,8 @@ class FileFormat:
     'both' (SDMX-CSV); columns: the header names (unique, blanks named 'column N');
     column_titles: for a two-row header, the title above each column ('' where none);
     year_columns: header names that are years; group_columns: header names that are population
-    groups (one value column per group); notes: what was found, in words.
+    groups (one value column per group); notes: what was found, in words; lines: the number of
+    lines of a text file (newlines, plus one when the last line has none), None for a workbook.
     """
 
     file_name: str = "input"
@@ -613,6 +617,7 @@ class FileFormat:
     year_columns: list[str] = field(default_factory=list)
     group_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    lines: int | None = None
 
     def as_dict(self) -> dict:
         """JSON-ready dict of every field."""
@@ -906,7 +911,12 @@ def detect_format(content: bytes, file_name: str = "input", overrides: dict | No
             total = len(rows)
             fmt.notes.append(f"Excel workbook: {len(fmt.sheets)} sheet(s); reading '{fmt.sheet}'")
             return _detect_table(fmt, numbered, total, overrides, content=None)
-        text, fmt.encoding = _decode_with(content, overrides.get("encoding"))
+        if len(content) > _LARGE_TEXT and not overrides.get("encoding") and content.isascii():
+            # ASCII is UTF-8: only the head and the tail are decoded (a large file's bytes are not
+            # copied into one more string; isascii checks every byte in a few milliseconds)
+            text, fmt.encoding = None, "utf-8"
+        else:
+            text, fmt.encoding = _decode_with(content, overrides.get("encoding"))
     except UnicodeDecodeError as error:
         fmt.kind = "unreadable"
         return fmt, [Problem(None, None, None, f"{file_name}: not a text file in {overrides.get('encoding') or 'any known encoding'} "
@@ -917,24 +927,31 @@ def detect_format(content: bytes, file_name: str = "input", overrides: dict | No
                              f"{str(error)[:200]}); save it again as .xlsx or export it as CSV")]
     if fmt.encoding not in ("utf-8", "ascii"):
         fmt.notes.append(f"encoding {ENCODINGS.get(fmt.encoding, fmt.encoding)}")
-    text = text.lstrip("\ufeff")
-    lines = text.splitlines()[:_HEAD_LINES] if len(text) < 2_000_000 else text[:2_000_000].splitlines()[:_HEAD_LINES]
+    if text is None:  # a large ASCII file: the head, the tail and the line count from the bytes
+        head_text = content[:_LARGE_TEXT].decode("ascii")
+        newlines = content.count(b"\n")
+        tail_text = content[-20_000:].decode("ascii")
+        ends_with_newline = content.endswith(b"\n")
+    else:
+        text = text.lstrip("\ufeff")
+        head_text = text[:_LARGE_TEXT]
+        newlines = text.count("\n")
+        tail_text = text[-20_000:]
+        ends_with_newline = text.endswith("\n")
+    fmt.lines = newlines + (0 if ends_with_newline else 1)
+    lines = head_text.splitlines()[:_HEAD_LINES]
     first = next((line for line in lines if line.strip()), "")
     if "\\" in first.split("\t", 1)[0] and "\t" in first and overrides.get("layout", "eurostat_tsv") == "eurostat_tsv":
-        return _detect_eurostat_tsv(fmt, text, overrides)
+        return _detect_eurostat_tsv(fmt, text if text is not None else head_text, overrides)
     fmt.delimiter = overrides.get("delimiter") or sniff_delimiter(lines)
     head = "\n".join(lines)
     numbered = _csv_rows(head, fmt.delimiter)
-    newlines = text.count("\n")
-    total = newlines + (0 if text.endswith("\n") else 1)
-    tail_start = max(0, len(text) - 20_000)
-    tail_text = text[tail_start:]
     first_tail_line = newlines - tail_text.count("\n") + 1  # one pass over a large file, not two
-    if tail_start:
+    if len(tail_text) < len(text if text is not None else content):  # the tail starts inside a line: drop that part
         cut = tail_text.find("\n") + 1
         tail_text, first_tail_line = tail_text[cut:], first_tail_line + 1
     tail = [(first_tail_line + n - 1, cells) for n, cells in _csv_rows(tail_text, fmt.delimiter)]
-    return _detect_table(fmt, numbered, total, overrides, tail=tail)
+    return _detect_table(fmt, numbered, fmt.lines, overrides, tail=tail)
 
 
 def _looks_utf16(content: bytes) -> bool:

@@ -511,8 +511,8 @@ class UploadSession:
                 data = self.content.decode(fmt.encoding).lstrip("\ufeff").encode("utf-8")
             except (UnicodeDecodeError, LookupError, TypeError):
                 return None
-        newline_count = data.count(b"\n")
-        total_lines = newline_count + (0 if data.endswith(b"\n") else 1)
+        # the line count of detection (of the decoded text: the same in UTF-8), else counted here
+        total_lines = fmt.lines if fmt.lines is not None else data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         last = fmt.last_row or total_lines
         expected = last - body_first + 1
         handle, path = tempfile.mkstemp(suffix=".csv", prefix="rightsgap_upload_")
@@ -848,7 +848,7 @@ class UploadSession:
             key = keys.setdefault(tuple(values), len(keys))
             rows.append((raw, key, status, *values))
         self._values[name] = {key: values for values, key in keys.items()}
-        store.register_lookup(self.cursor, name, pd.DataFrame(rows, columns=list(columns)))
+        store.register_lookup(self.cursor, name, rows)
 
     def _indicator_definition(self, code: str | None, mapping: Mapping) -> dict | None:
         if not code:
