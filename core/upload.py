@@ -525,7 +525,10 @@ class UploadSession:
                 return None
         finally:
             os.unlink(path)
-        limit = self.cursor.execute("SELECT count(*) FROM upload_grid WHERE source_row <= $last", {"last": last}).fetchall()[0][0]
+        # rows up to the last line of the table (source_row counts from body_first): without notes
+        # below the table that is every row, up to the line count, and needs no query
+        limit = min(rows, expected) if fmt.last_row is None else \
+            self.cursor.execute("SELECT count(*) FROM upload_grid WHERE source_row <= $last", {"last": last}).fetchall()[0][0]
         if limit != expected or rows < expected:
             return None
         return rows
@@ -608,7 +611,7 @@ class UploadSession:
         thousands = {"": "$^", " ": "[ \u00a0\u202f]"}.get(self.format.thousands, re.escape(self.format.thousands))
         counts = store.stage_observations(self.cursor, plan, pattern, self.format.decimal, thousands,
                                           sorted(readers.MISSING_MARKERS), value_scale=float(mapping.value_scale or 1.0))
-        summary = self._summary()
+        summary = self._summary(every_row_usable=counts["clean"] == counts["kept"] and not counts["rejected"])
         if self._check_dimensions(mapping, summary, problems):
             summary = self._summary()
         rows, problem_counts = store.fetch_staged_problems(self.cursor, plan, MAX_PROBLEMS_LISTED)
@@ -642,11 +645,21 @@ class UploadSession:
             file=self.file_name, columns=", ".join(self.format.columns[:6]) + (" ..." if len(self.format.columns) > 6 else "")),
             "no_rows")
 
-    def _summary(self) -> dict:
+    def _summary(self, every_row_usable: bool = False) -> dict:
         """What the usable staged rows hold, as values: {indicators, groups, sexes, ages, geo_levels
-        (sorted lists), places (count), first_year, last_year}."""
-        keys = store.fetch_staged_key_summary(self.cursor)
+        (sorted lists), places (count), first_year, last_year}.
+
+        every_row_usable: every staged row is clean and none was rejected across rows; then every
+        resolved entry of the lookups (made from the texts of those very rows) occurs in a usable row,
+        and the summary comes from the lookups without a pass over the rows."""
         values = self._values
+        if every_row_usable:
+            years = [year for (year,) in values["lookup_period"].values() if year is not None]
+            keys = {"ind": values["lookup_indicator"], "grp": values["lookup_group"], "sex": values["lookup_sex"],
+                    "age": values["lookup_age"], "place": values["lookup_place"],
+                    "first_year": min(years, default=None), "last_year": max(years, default=None)}
+        else:
+            keys = store.fetch_staged_key_summary(self.cursor)
         return {"indicators": sorted({values["lookup_indicator"][k][0] for k in keys["ind"]}),
                 "groups": sorted({values["lookup_group"][k][0] for k in keys["grp"]}),
                 "sexes": sorted({values["lookup_sex"][k][0] for k in keys["sex"]}),
