@@ -235,6 +235,13 @@ COMPARISON_COLUMNS: list[str] = [
     "flags", "low_reliability", "dataset", "note",
 ]
 
+#: The progression fields of compare_places' rows (compute_progression; NaN, and regression False,
+#: for a place without a gap).
+PROGRESSION_COLUMNS: list[str] = [
+    "first_year", "last_year", "status", "regression", "change_per_year", "years_to_parity", "parity_year",
+    "crossed_year", "progress_label", "measure", "threshold",
+]
+
 
 def compare_places(observations: pd.DataFrame, polarity: str, unit: str, geos: list[str], year: int | None,
                    breakdown: dict, window: int = PROGRESSION_WINDOW_YEARS) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -276,9 +283,9 @@ def compare_places(observations: pd.DataFrame, polarity: str, unit: str, geos: l
                                                      "years_to_parity", "parity_year", "crossed_year", "measure", "threshold")},
                          "progress_label": progress["label"]})
     frame = pd.DataFrame(rows)
-    for column in COMPARISON_COLUMNS:
+    for column in COMPARISON_COLUMNS + PROGRESSION_COLUMNS:  # every column, even when no place has a gap
         if column not in frame.columns:
-            frame[column] = np.nan
+            frame[column] = False if column == "regression" else np.nan
     return frame, series
 
 

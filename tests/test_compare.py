@@ -175,3 +175,14 @@ def test_eu27_is_compared_where_the_source_has_it(connection):
     rows = result.rows.set_index("geo")
     assert result.code == "health.bad_self_perceived_health"
     assert not np.isnan(rows.loc["EU27_2020", "disadvantage"])
+
+
+def test_places_without_any_gap_for_an_indicator_still_have_every_column(connection):
+    # Türkiye and Kosovo have no employment rate by citizenship: rows of notes, not a frame missing
+    # its progression columns (the Compare page indexed 'regression' and crashed).
+    view = compare.View(("TUR", "XKX"), "work", "work.employment_rate", 2023)
+    [result] = compare.fetch_comparison(connection, view)
+    assert list(result.rows["geo"]) == ["TUR", "XKX"]
+    assert set(result.rows["note"]) == {"no data for this place"}
+    assert set(compare.COMPARISON_COLUMNS + compare.PROGRESSION_COLUMNS) <= set(result.rows.columns)
+    assert not result.rows["regression"].any()

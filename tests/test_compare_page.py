@@ -218,3 +218,11 @@ def test_default_places_have_data_for_the_chosen_right(app_database):
     assert work.session_state["cmp_places"] == ["DEU", "FRA", "ITA"]
     health = open_compare(right="health", country="DEU")
     assert health.session_state["cmp_places"] == ["DEU", "FRA", "EU27_2020"]
+
+
+@pytest.mark.parametrize("places", ["TUR,XKX", "EU27_2020,EA20"])
+def test_places_with_no_data_for_an_indicator_show_notes_not_an_error(app_database, places):
+    app = open_compare(right="work", places=places)
+    assert not app.exception
+    assert app.session_state["cmp_places"] == places.split(",")
+    assert any("no data" in str(value) for frame in app.dataframe for value in frame.value.to_numpy().ravel())
