@@ -14,7 +14,7 @@ st.set_page_config(page_title="RightsGap — human rights indicators for migrant
                    page_icon=str(Path(__file__).parent / "ui" / "assets" / "icon.png"), layout="wide")
 
 pages = [
-    st.Page("pages/explore.py", title="Explore", icon=":material/map:", url_path="explore", default=True),
+    st.Page("pages/explore.py", title="Explore", icon=":material/map:", url_path="", default=True),  # at the root URL
     st.Page("pages/country.py", title="Country profile", icon=":material/flag:", url_path="country"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/catalogue.py", title="Catalogue", icon=":material/list_alt:", url_path="catalogue"),
@@ -22,6 +22,7 @@ pages = [
     st.Page("pages/upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
     st.Page("pages/datasets.py", title="Your datasets", icon=":material/dataset:", url_path="datasets"),
     st.Page("pages/sources.py", title="Sources and method", icon=":material/menu_book:", url_path="sources"),
+    st.Page(state.open_explore, title="Explore", url_path="explore", visibility="hidden"),  # a typed /explore link
 ]
 page = st.navigation(pages)
 state.open_requested_page(pages)  # a deep link opened on a fresh server comes back here (ui.state.require_router)

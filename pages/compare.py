@@ -41,7 +41,7 @@ st.caption("Two to four places side by side for the right chosen in the sidebar:
            "treaties it has ratified. The sidebar's right, indicator and year apply here; the comparison group, sex and "
            "age band are chosen for each indicator so that every place is compared alike.")
 for problem in problems:
-    st.warning(f"From the link: {problem}", icon=":material/warning:")
+    st.warning(f"From the link: {layout.escape_markdown(problem)}", icon=":material/warning:")  # link text, never rendered
 
 left, middle = st.columns([3, 1.4], vertical_alignment="bottom")
 left.multiselect("Places (2 to 4)", places_table["geo"].tolist(), key=compare_view.PLACES, max_selections=compare.MAX_PLACES,

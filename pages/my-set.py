@@ -22,7 +22,7 @@ st.caption("The indicators you picked, with what they say for your country, read
 ignored = indicator_set.ignored_codes()
 if ignored:
     st.warning(f"The link named {len(ignored)} indicator code(s) that the catalogue does not know; they were left out: "
-               + ", ".join(f"`{code}`" for code in ignored) + ". Check the link, or add the indicators again from the Catalogue.",
+               + ", ".join(f"'{layout.escape_markdown(code)}'" for code in ignored) + ". Check the link, or add the indicators again from the Catalogue.",
                icon=":material/warning:")
 if not codes:
     layout.empty_state("Your set is empty.",

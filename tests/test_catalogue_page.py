@@ -242,7 +242,7 @@ def test_a_set_in_a_link_is_restored_exactly_on_every_page(app_database):
 def test_unknown_codes_in_a_link_are_dropped_and_reported(app_database):
     app = open_app("pages/my-set.py", set="work.employment_rate,work.no_such_thing")
     assert app.query_params["set"] == "work.employment_rate"
-    assert any("`work.no_such_thing`" in w.value for w in app.warning)
+    assert any("'work.no_such_thing'" in w.value for w in app.warning)
     app.button(key="set_open_work.employment_rate").click().run()
     assert "#### Metadata sheet" in markdown_texts(app)
     app.button(key="set_remove_work.employment_rate").click().run()

@@ -132,18 +132,42 @@ def test_a_country_in_a_link_may_be_written_as_any_common_code_or_name(app_datab
         assert not any("not used from the link" in w.value for w in app.warning)
 
 
+def test_link_text_in_the_notice_is_shown_as_text_never_as_a_link(app_database):
+    # A link's value is written back in the notice; markdown in it must not become a clickable
+    # link to another host (found by a new user's trial: country=[Log in](http://evil.example)).
+    app = open_app(app_database, country="[Log in](http://evil.example) **now**")  # the notice is drawn on the first run
+    notice = next(w.value for w in app.warning if "not used from the link" in w.value)
+    assert "\\[Log in\\](http://evil.example) \\*\\*now" in notice
+    compare = open_app(app_database, page="pages/compare.py", places="FRA,[x](http://evil.example)", right="work")
+    warning = next(w.value for w in compare.warning if "From the link" in w.value)
+    assert "\\[x\\](http://evil.example)" in warning
+
+
+def test_places_of_a_compare_link_may_be_written_as_any_common_code_or_name(app_database):
+    app = open_app(app_database, page="pages/compare.py", places="fr,Germany,it", right="work")
+    assert app.session_state["cmp_places"] == ["FRA", "DEU", "ITA"]
+    assert not any("left out" in w.value for w in app.warning)
+
+
 def test_every_page_file_is_named_as_its_url_path():
     # On a fresh server Streamlit resolves a deep link against the pages/ folder's file names before
     # app.py's navigation has run; a file named otherwise than its URL path brings up a
     # "Page not found" dialog over the page (seen with pages/country_profile.py behind /country).
+    # Explore, the default page, lives at the root URL; a hidden page answers its file's name, /explore.
     import ast
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     calls = [node for node in ast.walk(ast.parse((root / "app.py").read_text(encoding="utf-8")))
              if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page"]
-    pages = {ast.literal_eval(call.args[0]): next(ast.literal_eval(k.value) for k in call.keywords if k.arg == "url_path")
-             for call in calls}
-    assert len(pages) == 8
-    assert {Path(path).stem: url for path, url in pages.items() if Path(path).stem != url} == {}
-    assert sorted(p.name for p in (root / "pages").glob("*.py")) == sorted(Path(path).name for path in pages)
+
+    def keyword(call, name):
+        return next((ast.literal_eval(k.value) for k in call.keywords if k.arg == name), None)
+
+    files = {ast.literal_eval(call.args[0]): keyword(call, "url_path") for call in calls if isinstance(call.args[0], ast.Constant)}
+    defaults = [ast.literal_eval(call.args[0]) for call in calls if keyword(call, "default")]
+    hidden = {keyword(call, "url_path") for call in calls if keyword(call, "visibility") == "hidden"}
+    assert len(files) == 8 and defaults == ["pages/explore.py"] and files["pages/explore.py"] == ""
+    assert "explore" in hidden
+    assert {Path(path).stem: url for path, url in files.items() if Path(path).stem != url and path not in defaults} == {}
+    assert sorted(p.name for p in (root / "pages").glob("*.py")) == sorted(Path(path).name for path in files)

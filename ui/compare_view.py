@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from core import capacity, compare, compare_charts, report, vocabulary
-from ui import data, treaty_view
+from ui import data, state, treaty_view
 
 PLACES, SCOPE, DECK, SLIDE, PRESENT = "cmp_places", "cmp_scope", "cmp_deck", "cmp_slide", "cmp_present"
 URL_NAMES = {PLACES: "places", SCOPE: "scope", DECK: "deck", SLIDE: "slide", PRESENT: "present"}
@@ -52,7 +52,7 @@ def init_state(selection, places_available: list[str], rights_of: dict[str, list
     """
     problems: list[str] = []
     if PLACES not in st.session_state:
-        named = [p.strip() for p in (_from_url("places") or "").split(",") if p.strip()]
+        named = [state.place_code(p.strip()) for p in (_from_url("places") or "").split(",") if p.strip()]  # 'fr', 'France' ...
         wanted = list(dict.fromkeys(named))  # each place once, in the link's order
         repeated = sorted({p for p in named if named.count(p) > 1})
         if repeated:

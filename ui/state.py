@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import geo, vocabulary
-from ui import data
+from ui import data, layout
 
 #: Query-parameter names (= widget keys) of the shared selection.
 KEYS = ("right", "indicator", "group", "dataset", "year", "sex", "age", "level", "country")
@@ -104,8 +104,9 @@ def _seed_from_url(key: str, options: list, parse=str) -> None:
 _IGNORED = "_link_values_ignored"  # {key: text} of this run: values from the link that are not among the choices
 
 
-def _place_code(text: str) -> str:
-    """A country in a link, in any common form ('fr', 'FR', 'France', 'FRA'): its ISO alpha-3 code."""
+def place_code(text: str) -> str:
+    """A place in a link, in any common form ('fr', 'FR', 'France', 'FRA', 'EU27_2020'): its code in
+    the store (ISO alpha-3 for a country); the text itself when it names no known place."""
     return geo.resolve_geo_code(text) or text
 
 
@@ -118,7 +119,8 @@ def _report_ignored_link_values(selection: "Selection") -> None:
     shown = []
     for key, text in ignored.items():
         instead = getattr(selection, key, None)
-        shown.append(f"{LABELS[key].lower()} '{text[:40]}'" + (f" (showing {instead})" if instead is not None else ""))
+        shown.append(f"{LABELS[key].lower()} '{layout.escape_markdown(text[:40])}'"  # link text: shown, never rendered
+                     + (f" (showing {layout.escape_markdown(instead)})" if instead is not None else ""))
     st.warning("Not among the choices, so not used from the link: " + "; ".join(shown) + ".", icon=":material/link_off:")
 
 
@@ -211,7 +213,7 @@ def render_selectors(container=None) -> Selection:
         country_codes = countries["geo"].tolist()
         names = dict(zip(countries["geo"], countries["geo_name"]))
         defaults["country"] = DEFAULT_COUNTRY if DEFAULT_COUNTRY in country_codes else (country_codes[0] if country_codes else None)
-        country = _select("country", country_codes, defaults["country"], parse=_place_code,
+        country = _select("country", country_codes, defaults["country"], parse=place_code,
                           format_func=lambda c: names.get(c, geo.name_of(c)),
                           help="Highlighted at the national level and shown on the Country profile.") if country_codes else None
     selection = Selection(right=right, indicator=indicator, group=group, year=int(year) if year is not None else None,
@@ -275,6 +277,13 @@ def open_requested_page(pages: list) -> None:
     target = next((p for p in pages if p.url_path == wanted), None)
     if target is not None:
         st.switch_page(target, query_params={key: st.query_params.get(key) for key in st.query_params})
+
+
+def open_explore() -> None:
+    """The hidden page behind /explore: Explore lives at the app's root URL (the default page has no
+    path of its own), so a typed or pasted /explore?... link opens it there, with the link's parameters,
+    rather than Streamlit's "Page not found" dialog."""
+    st.switch_page("pages/explore.py", query_params={key: st.query_params.get(key) for key in st.query_params})
 
 
 def current_selection() -> Selection:

@@ -104,6 +104,19 @@ def test_selection_is_shared_across_pages_through_the_sidebar(page, server):
     assert page.get_by_text(re.compile(r"^France$")).first.is_visible()
 
 
+def test_a_typed_explore_link_opens_explore_without_a_page_not_found_dialog(page, server):
+    # Explore is the default page, at the root URL; /explore (the file's name, as a presenter may type
+    # it) is answered by a hidden page that opens Explore with the link's parameters.
+    page.goto(server + "/?right=work")  # the server has run the app's navigation already
+    wait_for_app(page)
+    page.goto(server + "/explore?right=education&indicator=education.tertiary_attainment_share")
+    page.get_by_role("heading", name="Explore").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.get_by_role("dialog").count() == 0
+    assert "right=education" in page.url and "indicator=education.tertiary_attainment_share" in page.url
+
+
 @pytest.mark.parametrize("link, heading, kept", [
     ("/sources?right=education", "Sources and method", "right=education"),
     ("/country?country=FRA&right=work", "Country profile: France", "country=FRA"),
