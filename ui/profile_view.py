@@ -17,15 +17,15 @@ TABLE_COLUMNS = ["Attribute", "Type", "Indicator", "Comparison", "Year", "Refere
 
 #: Column configuration of every right's table (built once, at import).
 COLUMN_CONFIG = {
-    "Attribute": st.column_config.TextColumn("Attribute", width=120, pinned=True, help="The attribute of the right (OHCHR framework)"),
-    "Type": st.column_config.TextColumn("Type", width=70, help="Structural, process or outcome indicator"),
-    "Indicator": st.column_config.TextColumn("Indicator", width=220),
-    "Comparison": st.column_config.TextColumn("Comparison", width=125),
-    "Year": st.column_config.TextColumn("Year", width=45),
+    "Attribute": st.column_config.TextColumn("Attribute", width=100, pinned=True, help="The attribute of the right (OHCHR framework)"),
+    "Type": st.column_config.TextColumn("Type", width=65, help="Structural, process or outcome indicator"),
+    "Indicator": st.column_config.TextColumn("Indicator", width=190),
+    "Comparison": st.column_config.TextColumn("Comparison", width=160),
+    "Year": st.column_config.TextColumn("Year", width=40),
     "Reference": st.column_config.TextColumn("Reference", width=65, help="The reference group (nationals or native-born)"),
-    "Migrants": st.column_config.TextColumn("Migrants", width=65, help="The migrant group named in Comparison"),
-    "Disadvantage": st.column_config.TextColumn("Disadvantage", width=90, help="Positive: migrants are worse off"),
-    "Trend": st.column_config.LineChartColumn("Trend", width=60,
+    "Migrants": st.column_config.TextColumn("Migrants", width=62, help="The migrant group named in Comparison"),
+    "Disadvantage": st.column_config.TextColumn("Disadvantage", width=85, help="Positive: migrants are worse off"),
+    "Trend": st.column_config.LineChartColumn("Trend", width=55,
                                               help="The disadvantage over the years (positive: migrants worse off)"),
     "Status": st.column_config.TextColumn("Status", width=80),
 }
@@ -61,8 +61,8 @@ def build_profile_tables(profile: pd.DataFrame) -> dict[str, pa.Table]:
 
     profile: core.profile.build_country_profile's rows. Each table has TABLE_COLUMNS (TABLE_SCHEMA), every value text
     except Trend (a list of disadvantages, oldest first): Attribute (its name), Type ('Outcome' ...),
-    Indicator (title), Comparison ('Non-nationals (all foreign citizens) vs nationals', with ', females'
-    or ', males' when the source has no total; '—' for structural and context indicators), Year ('—'
+    Indicator (title), Comparison ('Non-nationals (all foreign citizens) vs nationals', after 'Females: '
+    or 'Males: ' when the source has no total; '—' for structural and context indicators), Year ('—'
     when there is no gap), Reference and Migrants (formatted values with their unit, e.g. '80.0%'),
     Disadvantage ('+14.0 pp'), Trend and Status (describe_status). Rows follow the attributes in the
     order of core.vocabulary.ATTRIBUTES (attributes it does not know come last, named by their code),
@@ -79,8 +79,8 @@ def build_profile_tables(profile: pd.DataFrame) -> dict[str, pa.Table]:
         year = columns["year"][position]
         attributes = vocabulary.ATTRIBUTES.get(right, {})
         order = list(attributes).index(attribute) if attribute in attributes else len(attributes)
-        comparison = (state.describe_group_pair(group) + ("" if sex == "T" else f", {vocabulary.SEXES.get(sex, sex).lower()}")
-                      if isinstance(group, str) else "—")
+        comparison = (("" if sex == "T" else f"{vocabulary.SEXES.get(sex, sex)}: ") + state.describe_group_pair(group)
+                      if isinstance(group, str) else "—")  # the sex first: still seen when the cell is cut
         row = (attributes.get(attribute, attribute), str(columns["type"][position]).capitalize(), columns["title"][position],
                comparison, "—" if _is_missing(year) else str(int(year)),
                charts.format_value(columns["reference_value"][position], unit),
