@@ -122,9 +122,70 @@ def _add_upload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year", default=None, help="the year of every row, when the file has no year column")
     parser.add_argument("--local", action="store_true", help="the places are local units (your own codes)")
     parser.add_argument("--shares", action="store_true", help="values are 0-1 shares of a percentage indicator (x 100)")
-    for option in ("layout", "encoding", "delimiter", "decimal", "thousands", "sheet"):
-        parser.add_argument(f"--{option}", default=None, help=f"override the detected {option}")
-    parser.add_argument("--header-row", type=int, default=None, help="override the detected header row (1-based)")
+    from core import readers
+
+    parser.add_argument("--layout", choices=list(readers.LAYOUTS), default=None, help="override the detected layout")
+    parser.add_argument("--encoding", type=_encoding, default=None,
+                        help="override the detected encoding of a text file (utf-8, cp1252, latin-1, utf-16 or another "
+                             "Python codec name)")
+    parser.add_argument("--delimiter", type=_one_of("a delimiter", readers.DELIMITERS, DELIMITER_NAMES), default=None,
+                        help="override the detected delimiter of a text file: , ; | or tab (names: comma, semicolon, pipe)")
+    parser.add_argument("--decimal", type=_one_of("a decimal mark", readers.DECIMAL_MARKS, DECIMAL_NAMES), default=None,
+                        help="override the detected decimal mark: . or , (names: point, comma)")
+    parser.add_argument("--thousands", type=_one_of("a thousands separator", readers.THOUSANDS_SEPARATORS, THOUSANDS_NAMES),
+                        default=None,
+                        help="override the detected thousands separator: none, comma, point, space or apostrophe")
+    parser.add_argument("--sheet", default=None, help="the sheet to read (Excel workbooks only)")
+    parser.add_argument("--header-row", type=_line_number, default=None,
+                        help="override the detected header row: its line (sheet row) number, 1 for the first")
+
+
+#: Names an option's value may be given by instead of the character (a tab is awkward to type).
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "bar": "|", "vertical bar": "|"}
+DECIMAL_NAMES = {"point": ".", "dot": ".", "period": ".", "comma": ","}
+THOUSANDS_NAMES = {"none": "", "comma": ",", "point": ".", "dot": ".", "period": ".", "space": " ", "apostrophe": "'"}
+
+
+def _show(value: str) -> str:
+    """A separator as an error line shows it: 'tab', 'none' and 'space' for the invisible ones."""
+    return {"\t": "tab", "": "none", " ": "space"}.get(value, repr(value))
+
+
+def _one_of(what: str, allowed: dict[str, str], names: dict[str, str]):
+    """An argparse type= function accepting a key of ``allowed`` (or its name in ``names``, any case);
+    anything else raises ArgumentTypeError naming the value and the allowed ones ('what' is, e.g.,
+    'a delimiter')."""
+    def convert(text: str) -> str:
+        value = names.get(text.strip().lower(), text)
+        if value not in allowed:
+            raise argparse.ArgumentTypeError(f"{_shorten(text)!r} is not {what} the reader knows; use one of "
+                                             f"{', '.join(_show(key) for key in allowed)}")
+        return value
+    return convert
+
+
+def _encoding(text: str) -> str:
+    """An argparse type= function: a Python text codec, as the key of readers.ENCODINGS when it is one
+    of them ('UTF-8' -> 'utf-8', 'iso-8859-1' -> 'latin-1'); else ArgumentTypeError."""
+    import codecs
+
+    from core import readers
+
+    try:
+        b"a".decode(text, "ignore")  # LookupError for an unknown codec and for codecs that are not text (base64)
+        name = codecs.lookup(text).name
+    except (LookupError, ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"{_shorten(text)!r} is not a text encoding; use one of "
+                                         f"{', '.join(readers.ENCODINGS)} or another Python codec name") from None
+    return next((key for key in readers.ENCODINGS if codecs.lookup(key).name == name), text)
+
+
+def _line_number(text: str) -> int:
+    """An argparse type= function: a 1-based line (sheet row) number; else ArgumentTypeError."""
+    if not (text.strip().isascii() and text.strip().isdigit() and int(text) >= 1):
+        raise argparse.ArgumentTypeError(f"{_shorten(text)!r} is not a line number; give the line of the column "
+                                         "names, 1 for the first line")
+    return int(text)
 
 
 def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
@@ -137,22 +198,90 @@ def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _upload_session(connection, arguments):
-    """An UploadSession for the file with the detected format corrected by the options, and its Mapping
-    (guesses overridden by the options)."""
-    from core import upload
+def _check_format_options(parser: argparse.ArgumentParser, arguments) -> None:
+    """Options of 'read' and 'load' that contradict each other (parser.error: one line, status 2)."""
+    if arguments.decimal is not None and arguments.decimal == arguments.thousands:
+        parser.error(f"argument --decimal and --thousands: both are {_show(arguments.decimal)}; the decimal mark and "
+                     "the thousands separator must differ")
+
+
+def _format_overrides(arguments) -> dict:
+    """The detected format's corrections given on the command line (keys of readers.FORMAT_OVERRIDES)."""
+    return {key: getattr(arguments, key) for key in ("layout", "encoding", "delimiter", "decimal", "thousands", "sheet",
+                                                      "header_row") if getattr(arguments, key) is not None}
+
+
+def _read_upload_file(arguments) -> bytes:
+    """The bytes of the file to read or load, once its format options were checked against the file.
+
+    Raises ArgumentError (one line, before any database is opened) when the file cannot be read, an
+    option does not apply to this kind of file (--sheet on a text file; --encoding or --delimiter on
+    a workbook), the sheet does not exist (the line lists the sheets), or the header row lies beyond
+    the table (or, in a Eurostat TSV file, is not line 1).
+    """
+    from core import readers
 
     try:
         content = arguments.file.read_bytes()
     except OSError as error:
         raise ArgumentError(f"cannot read {arguments.file}: {error.strerror or error}")
-    overrides = {k: getattr(arguments, k) for k in ("layout", "encoding", "delimiter", "decimal", "thousands", "sheet")
-                 if getattr(arguments, k) is not None}
-    if arguments.delimiter == "\\t" or arguments.delimiter == "tab":
-        overrides["delimiter"] = "\t"
-    if arguments.header_row is not None:
-        overrides["header_row"] = arguments.header_row
-    session = upload.UploadSession(connection.cursor(), content, arguments.file.name, overrides)
+    name = arguments.file.name
+    kind = readers.sniff_kind(content, name)
+    if arguments.sheet is not None and kind != "excel":
+        raise ArgumentError(f"--sheet {_shorten(arguments.sheet)!r}: {name} is not an Excel workbook; --sheet applies "
+                            "to .xlsx, .xls and .ods files only")
+    if kind == "excel":
+        for option in ("encoding", "delimiter"):
+            if getattr(arguments, option) is not None:
+                raise ArgumentError(f"--{option} {_show(getattr(arguments, option))}: applies to text files (CSV, TSV, "
+                                    f"TXT), not to the Excel workbook {name}")
+    overrides = _format_overrides(arguments)
+    if "sheet" not in overrides and "header_row" not in overrides:
+        return content
+    fmt, _ = readers.detect_format(content, name, overrides)
+    if arguments.sheet is not None and fmt.kind == "unreadable":
+        sheets = readers.detect_format(content, name, {k: v for k, v in overrides.items() if k != "sheet"})[0].sheets
+        if sheets and arguments.sheet not in sheets:
+            raise ArgumentError(f"--sheet {_shorten(arguments.sheet)!r}: {name} has no such sheet; its sheets are "
+                                f"{', '.join(map(repr, sheets))}")
+    wanted = arguments.header_row
+    if wanted is not None and fmt.columns:
+        if fmt.layout == "eurostat_tsv" and wanted != 1:
+            raise ArgumentError(f"--header-row {wanted}: {name} is a Eurostat TSV file, whose header is line 1")
+        if fmt.header_row < wanted:  # the reader found no row there and fell back to the first
+            where = f"row {wanted} or below in sheet {fmt.sheet!r} of {name}" if fmt.kind == "excel" \
+                else f"line {wanted} or below in {name} ({fmt.lines} lines)"
+            raise ArgumentError(f"--header-row {wanted}: no header could be read at {where}; give the line of the "
+                                "column names")
+    return content
+
+
+def _check_indicators(arguments, connection=None) -> None:
+    """Refuse an --indicator (or the CODE of an --indicator-label) that is neither in the catalogue
+    nor defined at upload in the database (connection None: no database yet, the catalogue only).
+    Raises ArgumentError naming the code."""
+    from core import upload
+    from core.catalogue import load_default_catalogue
+
+    catalogue = load_default_catalogue()
+    codes = [("--indicator", arguments.indicator)] + [("--indicator-label", code) for _, code in
+                                                     _pairs(arguments.indicator_label, "--indicator-label") if code]
+    for option, code in codes:
+        if not code:
+            continue
+        known = code in catalogue if connection is None else upload.resolve_indicator(code, connection, catalogue) is not None
+        if not known:
+            raise ArgumentError(f"{option}: unknown indicator {_shorten(code)!r}; list the codes with 'python -m core "
+                                "catalogue', or define a new indicator on the app's Upload page")
+
+
+def _upload_session(connection, arguments, content: bytes):
+    """An UploadSession for the file's bytes (see _read_upload_file) with the detected format corrected
+    by the options, and its Mapping (guesses overridden by the options)."""
+    from core import upload
+
+    _check_indicators(arguments, connection)
+    session = upload.UploadSession(connection.cursor(), content, arguments.file.name, _format_overrides(arguments))
     mapping = session.guess_mapping()
     for role, name in _pairs(arguments.column, "--column"):
         if role not in upload.ROLES:
@@ -217,7 +346,7 @@ def _describe_detection(session, report) -> str:
     return "\n".join(lines)
 
 
-def _run_read(arguments) -> int:
+def _run_read(arguments, content: bytes) -> int:
     import duckdb
 
     from core import store
@@ -226,7 +355,7 @@ def _run_read(arguments) -> int:
     try:
         if not arguments.db:
             connection.execute(store.SCHEMA)
-        session, mapping = _upload_session(connection, arguments)
+        session, mapping = _upload_session(connection, arguments, content)
         report = session.validate(mapping)
         print(_describe_detection(session, report), file=sys.stderr)
         frame = session.observations() if session.readable and report.rows_usable else pd.DataFrame(
@@ -238,10 +367,10 @@ def _run_read(arguments) -> int:
         connection.close()
 
 
-def _run_load(connection, arguments) -> int:
+def _run_load(connection, arguments, content: bytes) -> int:
     from core import upload
 
-    session, mapping = _upload_session(connection, arguments)
+    session, mapping = _upload_session(connection, arguments, content)
     name = arguments.dataset or arguments.file.stem
     if arguments.dry_run:
         report = session.validate(mapping)
@@ -357,15 +486,32 @@ def _print_table(records: list[dict] | pd.DataFrame, output_format: str) -> None
         sys.stdout.write(frame.to_json(orient="records", force_ascii=False, double_precision=10) + "\n")
 
 
+#: Commands that use an existing database and never create one ('read' only when given --db).
+READ_ONLY_COMMANDS = ("catalogue", "gaps", "capacity", "datasets", "delete", "read")
+
+
 def run(argv: list[str]) -> int:
     """Run one command; returns the exit status (0 ok, 2 bad arguments or rejected input)."""
     from core import geo, queries, store, vocabulary
 
     import duckdb
 
-    arguments = build_parser().parse_args(argv)
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    content = None
+    if arguments.command in ("read", "load"):
+        _check_format_options(parser, arguments)
+        content = _read_upload_file(arguments)
+    path = arguments.db or (store.default_db_path() if arguments.command != "read" else None)
+    if path is not None and not path.exists():
+        if arguments.command in READ_ONLY_COMMANDS:
+            advice = ("load a file first" if arguments.command in ("datasets", "delete", "read")
+                      else f"build it first (python -m core build --db {path})")
+            raise ArgumentError(f"no database at {path}; {advice} or check the path")
+        if arguments.command == "load":
+            _check_indicators(arguments)  # before the new database is made
     if arguments.command == "read":
-        return _run_read(arguments)
+        return _run_read(arguments, content)
     try:
         connection = store.open_database(arguments.db)
     except (duckdb.Error, OSError) as error:
@@ -403,7 +549,7 @@ def run(argv: list[str]) -> int:
             _print_table(_run_capacity(connection, arguments), arguments.format)
             return 0
         if arguments.command == "load":
-            return _run_load(connection, arguments)
+            return _run_load(connection, arguments, content)
         if arguments.command == "datasets":
             frame = store.fetch_uploaded_datasets(connection)
             frame["loaded_at"] = frame["loaded_at"].astype(str)
