@@ -502,7 +502,7 @@ def run(argv: list[str]) -> int:
     if arguments.command in ("read", "load"):
         _check_format_options(parser, arguments)
         content = _read_upload_file(arguments)
-    path = arguments.db or (store.default_db_path() if arguments.command != "read" else None)
+    path = arguments.db  # a path the user gave; the default store (.rightsgap/) is built when missing, as the app does
     if path is not None and not path.exists():
         if arguments.command in READ_ONLY_COMMANDS:
             advice = ("load a file first" if arguments.command in ("datasets", "delete", "read")
