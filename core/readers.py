@@ -24,6 +24,7 @@ import gettext
 import hashlib
 import io
 import re
+import sys
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -573,6 +574,10 @@ THOUSANDS_SEPARATORS: dict[str, str] = {"": "none", ",": "comma (1,234)", ".": "
 FORMAT_OVERRIDES = ("layout", "encoding", "delimiter", "decimal", "thousands", "header_row", "header_rows", "last_row", "sheet")
 
 _EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+#: Python's csv module refuses a cell over 131,072 characters by default (and a detection sample
+#: would end there, dropping the rows after it): allow any cell an accepted file can hold.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
 _HEAD_LINES = 200
 #: Characters (bytes of an ASCII file) read for the header and the delimiter; a larger ASCII file is
 #: not decoded whole for detection.
@@ -868,8 +873,21 @@ def read_excel_rows(content: bytes, sheet: str | None = None) -> tuple[list[list
     return first[0], first[1], names
 
 
-def _csv_rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
-    """(first line number, cells stripped) of every record of delimited text, blank records left out."""
+class UnreadableLine(ValueError):
+    """A record of delimited text that Python's csv module refuses (a cell beyond its field size limit)."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"line {line}: {reason}")
+        self.line, self.reason = line, reason
+
+
+def _csv_rows(text: str, delimiter: str, whole: bool = False) -> list[tuple[int, list[str]]]:
+    """(first line number, cells stripped) of every record of delimited text, blank records left out.
+
+    whole=False (a sample for detection, which may end inside a record): reading stops quietly at a
+    record that cannot be read. whole=True (the whole table): such a record raises UnreadableLine
+    with its line number, so that no row after it is lost without a word.
+    """
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     records = []
     line = 0
@@ -879,8 +897,9 @@ def _csv_rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
             line = reader.line_num
             if any(c.strip() for c in cells):
                 records.append((start, [c.strip() for c in cells]))
-    except csv.Error:
-        pass  # a broken quote near the end of a sample: keep what was read
+    except csv.Error as error:
+        if whole:
+            raise UnreadableLine(line + 1, str(error)) from None
     return records
 
 
@@ -1189,7 +1208,13 @@ def read_grid(content: bytes, fmt: FileFormat) -> Grid:
         text = text.lstrip("\ufeff")
         if fmt.layout == "eurostat_tsv":
             return _read_eurostat_tsv_grid(text, fmt)
-        numbered = _csv_rows(text, fmt.delimiter or ",")
+        try:
+            numbered = _csv_rows(text, fmt.delimiter or ",", whole=True)
+        except UnreadableLine as error:  # every row is needed: the load is refused, nothing is half-read
+            problem = Problem(error.line, None, None, f"the file cannot be read from line {error.line} on ({error.reason}); "
+                                                      "check the quotes on that line, or save the file again as CSV")
+            return Grid(list(fmt.columns), pd.DataFrame({name: pd.Series(dtype=str) for name in grid_column_names(width)})
+                        .assign(source_row=pd.Series(dtype=np.int64)), [problem])
     first_body = fmt.header_row + fmt.header_rows
     records, rows_out = [], []
     for number, cells in numbered:
