@@ -352,19 +352,24 @@ def fetch_grid_rows(cursor: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.Da
 
 
 def fetch_distinct_cells(cursor: duckdb.DuckDBPyConnection, column: str, last_row: int | None = None,
-                         limit: int = 5000, sample_rows: int | None = None) -> pd.DataFrame:
+                         limit: int = 5000, sample_rows: int | None = None, first_row: int = 1) -> pd.DataFrame:
     """Distinct texts of one staged grid column with their row counts: columns value (str, '' for
     empty), rows (int), first_row (int); most frequent first, at most ``limit``. sample_rows: look
-    at the first rows only (for guesses on large files)."""
+    only at the rows on the sample_rows lines from first_row, the first data row (for guesses on
+    large files; fewer rows when blank lines were skipped)."""
     column = _grid_column(column)
+    # the first rows by their number, a range DuckDB applies while scanning (a LIMIT in a subquery
+    # took 11 ms against 7 a query on a million rows)
+    where = []
+    if last_row is not None:
+        where.append("source_row <= $last")
+    if sample_rows:
+        where.append("source_row < $sample_end")
     return cursor.execute(
-        f"SELECT coalesce(trim({column}), '') AS value, count(*) AS rows, min(source_row) AS first_row FROM "
-        f"(SELECT source_row, {column} FROM upload_grid " + ("WHERE source_row <= $last " if last_row is not None else "")
-        # the first rows: the grid is stored, and scanned, in file order (no sort of a million rows)
-        + ("LIMIT $sample" if sample_rows else "") + ") "
-        "GROUP BY ALL ORDER BY rows DESC, first_row LIMIT $limit",
+        f"SELECT coalesce(trim({column}), '') AS value, count(*) AS rows, min(source_row) AS first_row FROM upload_grid "
+        + (f"WHERE {' AND '.join(where)} " if where else "") + "GROUP BY ALL ORDER BY rows DESC, first_row LIMIT $limit",
         {"limit": limit, **({"last": int(last_row)} if last_row is not None else {}),
-         **({"sample": sample_rows} if sample_rows else {})},
+         **({"sample_end": int(first_row) + int(sample_rows)} if sample_rows else {})},
     ).df()
 
 
@@ -426,9 +431,13 @@ class LongPlan:
                              parameters).fetchall()[0]
         return row[0] * len(self.parts), row[1] * len(self.parts)
 
-    def distinct(self, cursor, columns: list[str]) -> dict[str, list[str]]:
+    def distinct(self, cursor, columns: list[str], sample_every: int | None = None) -> dict[str, list[str]]:
         """{role column: distinct raw texts ('' for empty)} for several LONG_TEXT_COLUMNS at once
-        (one scan of the grid for all the grid columns they read)."""
+        (one scan of the grid for all the grid columns they read).
+
+        sample_every: look only at about one row in sample_every, chosen by a hash of the row
+        number (no stride that could fall in step with the file's own order); the texts are then
+        those of the sampled rows only (see stage_observations, complete_lookups)."""
         unknown = [c for c in columns if c not in LONG_TEXT_COLUMNS]
         if unknown:
             raise ValueError(f"not long-table columns: {unknown}")
@@ -437,9 +446,16 @@ class LongPlan:
         found: dict[str, set[str]] = {}
         if grid_columns:
             parameters: dict = {}
-            where = self._where(cursor, parameters)
+            source, where = "upload_grid g", self._where(cursor, parameters)
+            if sample_every and where == "true":
+                # every row counts: sample the grid's table by its rowid, a condition DuckDB applies
+                # before reading the texts (through the view's source_row it reads them all: 43 ms
+                # against 23 ms a million rows)
+                source, where = "upload_grid_cells g", f"hash(g.rowid) % {int(sample_every)} = 0"
+            elif sample_every:
+                where += f" AND hash(g.source_row) % {int(sample_every)} = 0"
             select = ", ".join(f"list(DISTINCT g.{_grid_column(c)}), bool_or(g.{c} IS NULL)" for c in grid_columns)
-            row = cursor.execute(f"SELECT {select} FROM upload_grid g WHERE {where}", parameters).fetchall()[0]
+            row = cursor.execute(f"SELECT {select} FROM {source} WHERE {where}", parameters).fetchall()[0]
             for index, column in enumerate(grid_columns):
                 values = {v for v in (row[2 * index] or []) if v is not None}
                 if row[2 * index + 1]:
@@ -480,12 +496,14 @@ ERROR_KINDS = ("value", "place", "period", "year_range", "group", "sex", "indica
                "population", "se_negative", "ci_order", "percent_range")
 #: 'repeat' is no problem: a later row repeating an earlier one exactly, kept once (not stored twice).
 CROSS_ROW_KINDS = ("duplicate", "repeat", "share_mixed", "mixed_dimensions")
+#: The errors bit of a row whose text has no lookup entry (lookups from a sample), above ERROR_KINDS.
+_UNLISTED = 1 << len(ERROR_KINDS)
 _KEYS = ("ind", "place", "period", "sex", "age", "grp")
 
 
 def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number_pattern: str, decimal: str,
                        thousands_pattern: str, missing_markers: list[str], value_scale: float = 1.0,
-                       last_year: int | None = None) -> dict:
+                       last_year: int | None = None, complete_lookups: bool = True) -> dict:
     """Turn the staged grid into the TEMP table upload_staged: one typed observation per cell, using
     the lookup tables (all must be registered); then find the problems across rows (duplicates,
     0-1 shares among percentages) into the small TEMP table upload_rejected (source_row, part,
@@ -496,7 +514,11 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
     number_pattern: core.readers.number_pattern for the file's number format; decimal: its decimal
     mark; thousands_pattern: a regular expression matching its thousands separator ('$^' for none);
     missing_markers: cells meaning "no value"; value_scale: 100 turns 0-1 shares into percentages;
-    last_year: the latest year accepted (default: next year).
+    last_year: the latest year accepted (default: next year); complete_lookups: False when the
+    lookups were made from a sample of the rows (LongPlan.distinct, sample_every): a row whose text
+    has no entry is then counted, and when there are such rows the function stops there and returns
+    {"cells", "kept", "unlisted": rows} (nothing else checked: make the lookups from every row and
+    stage again).
 
     upload_staged columns (compact: texts stay in the grid and the lookups): source_row, part
     (SMALLINT), ind, place, grp, sex, age, flag (INTEGER lookup keys, NULL when unknown), period
@@ -555,14 +577,22 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
            "SELECT 'plain_years', (coalesce(bool_and(coalesce(text = CAST(period AS VARCHAR), false)), false))::BIGINT, "
            "NULL FROM lookup_period"])).fetchall()}
     plain_years = bool(found["plain_years"][0])
-    joins = []
+    plain_years = plain_years and complete_lookups  # (a text outside a sample may be '2019-A1')
+    joins, unlisted = [], []
     for table, alias, column in lookups:
         size = found[table][0]
         if table == "lookup_period" and plain_years:
             continue
-        joins.append(f"CROSS JOIN {table} {alias}" if size == 1 else f"LEFT JOIN {table} {alias} ON {alias}.text = coalesce(n.{column}, '')")
+        if size == 1:
+            joins.append(f"CROSS JOIN {table} {alias}")
+            unlisted.append(f"coalesce(n.{column}, '') <> {alias}.text")
+        else:
+            joins.append(f"LEFT JOIN {table} {alias} ON {alias}.text = coalesce(n.{column}, '')")
+            unlisted.append(f"{alias}.text IS NULL")
     joins = "\n        ".join(joins)
     period = "TRY_CAST(n.period_text AS INTEGER)" if plain_years else "pe.period"
+    # a text with no lookup entry (only possible when the lookups come from a sample)
+    unlisted = "false" if complete_lookups else " OR ".join(unlisted)
     # se, bounds and population are stored only when the file has them (else NULL at insert time)
     uncertainty = "".join(f"n.{p}_number{' * $scale' if p != 'po' else ''} AS {name}, " for p, name in
                           (("se", "se"), ("lo", "ci_lower"), ("hi", "ci_upper"), ("po", "population")) if p in present)
@@ -591,7 +621,8 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
              | (CASE WHEN n.po_bad THEN {bits['population']} ELSE 0 END)
              | (CASE WHEN n.lo_number > n.hi_number THEN {bits['ci_order']} ELSE 0 END)
              | (CASE WHEN ind.unit = 'percent' AND (n.v_number * $scale < 0 OR n.v_number * $scale > 100)
-                     THEN {bits['percent_range']} ELSE 0 END) AS errors
+                     THEN {bits['percent_range']} ELSE 0 END)
+             | (CASE WHEN {unlisted} THEN {_UNLISTED} ELSE 0 END) AS errors
         FROM numbers n
         {joins}
     )
@@ -600,6 +631,10 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
     cursor.execute(sql, _used(sql, parameters))
     cursor.execute("CREATE OR REPLACE TEMP TABLE upload_rejected (source_row BIGINT, part SMALLINT, kind VARCHAR, "
                    "duplicate_of BIGINT, duplicate_first BOOLEAN)")
+    if not complete_lookups:
+        missed = cursor.execute(f"SELECT count(*) FROM upload_staged WHERE errors >= {_UNLISTED}").fetchall()[0][0]
+        if missed:
+            return {"cells": cells, "kept": kept, "unlisted": missed}
     keys = ", ".join(_KEYS)
     # duplicates: the same observation twice among clean rows. When a bitmap of the packed keys shows
     # that some key may repeat (_may_have_duplicates), group by a hash of the integer keys, then

@@ -16,7 +16,9 @@ The flow, for one file on one DuckDB cursor (``UploadSession``):
    'Foreign country', NAT, FOR, NEU27_2020_FOR ...), sex, indicator or place; which catalogue
    indicator the values measure, or a new indicator defined on the spot.
 4. **Validation** (``UploadSession.validate``): every distinct label is resolved once in Python
-   (places in any language and code system, groups, sexes); numbers, years, duplicates, ranges are
+   (places in any language and code system, groups, sexes; a table of more than LOOKUP_SAMPLE_ROWS
+   rows first takes its labels from a sample of rows, and staging finds any row whose label is not
+   among them, which makes them be read from every row); numbers, years, duplicates, ranges are
    checked in SQL over all rows. The ``Report`` counts rows read, usable, rejected and left out,
    and lists each problem with its row, column, value and what to do.
 5. **Load** (``UploadSession.load``): the usable rows, in one transaction, as a named dataset with
@@ -73,6 +75,10 @@ FAST_PATH_BYTES = 1_000_000
 MAX_PROBLEMS_LISTED = 1000
 _HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rightsgap-sha256")
 GUESS_SAMPLE_ROWS = 50_000
+#: Tables of more rows take their labels from about one row in LOOKUP_SAMPLE_EVERY first (checked
+#: exactly at staging: a text outside the sample makes the lookups from every row).
+LOOKUP_SAMPLE_ROWS = 200_000
+LOOKUP_SAMPLE_EVERY = 20
 
 _PROBLEM_TEXT = {
     "value": "value is not a number{format}; write a number such as 12.5 (flag letters may follow: '12.5 u'), "
@@ -565,7 +571,8 @@ class UploadSession:
         key = f"sample:{header}"
         if key not in self._distinct:
             self._distinct[key] = store.fetch_distinct_cells(self.cursor, self.column_of(header), self.format.last_row,
-                                                             sample_rows=GUESS_SAMPLE_ROWS)
+                                                             sample_rows=GUESS_SAMPLE_ROWS,
+                                                             first_row=self.format.header_row + self.format.header_rows)
         return self._distinct[key]
 
     def guess_mapping(self, boundary_codes: set[str] | None = None) -> Mapping:
@@ -606,11 +613,20 @@ class UploadSession:
             return report
         plan = store.LongPlan(parts, filters, self.format.last_row)
         self._parts = parts
-        lookup_notes = self._register_lookups(mapping, boundary_codes or {}, plan)
+        # A large table's labels are first read from a sample of its rows; staging then finds any row
+        # whose text is not among them, and only then are the lookups made from every row (exact
+        # either way; the sample saves a pass over every text column when each label recurs).
+        sample = LOOKUP_SAMPLE_EVERY if (self.staged_rows or 0) > LOOKUP_SAMPLE_ROWS else None
+        lookup_notes = self._register_lookups(mapping, boundary_codes or {}, plan, sample)
         pattern = readers.number_pattern(self.format.decimal, self.format.thousands)
         thousands = {"": "$^", " ": "[ \u00a0\u202f]"}.get(self.format.thousands, re.escape(self.format.thousands))
         counts = store.stage_observations(self.cursor, plan, pattern, self.format.decimal, thousands,
-                                          sorted(readers.MISSING_MARKERS), value_scale=float(mapping.value_scale or 1.0))
+                                          sorted(readers.MISSING_MARKERS), value_scale=float(mapping.value_scale or 1.0),
+                                          complete_lookups=sample is None)
+        if counts.get("unlisted"):
+            lookup_notes = self._register_lookups(mapping, boundary_codes or {}, plan)
+            counts = store.stage_observations(self.cursor, plan, pattern, self.format.decimal, thousands,
+                                              sorted(readers.MISSING_MARKERS), value_scale=float(mapping.value_scale or 1.0))
         summary = self._summary(every_row_usable=counts["clean"] == counts["kept"] and not counts["rejected"])
         if self._check_dimensions(mapping, summary, problems):
             summary = self._summary()
@@ -750,12 +766,14 @@ class UploadSession:
         filters = [(self.column_of(header), list(accepted)) for header, accepted in mapping.filters.items() if accepted]
         return problems, parts, filters
 
-    def _register_lookups(self, mapping: Mapping, boundary_codes: dict[str, set[str]], plan: store.LongPlan) -> dict:
+    def _register_lookups(self, mapping: Mapping, boundary_codes: dict[str, set[str]], plan: store.LongPlan,
+                          sample_every: int | None = None) -> dict:
         """Resolve each distinct cell text once (places, groups, sexes, ages, indicators, flags,
         periods) and register the lookup tables (text -> key, status, value). Keeps
-        self._values = {lookup name: {key: resolved values}}. Returns notes used to word the problems."""
+        self._values = {lookup name: {key: resolved values}}. Returns notes used to word the problems.
+        sample_every: the texts of about one row in sample_every only (see LongPlan.distinct)."""
         texts = plan.distinct(self.cursor, ["geo_text", "group_text", "sex_text", "age_text", "indicator_text", "flag_text",
-                                            "period_text"])
+                                            "period_text"], sample_every)
         self._values = {}
         notes: dict = {}
         # places

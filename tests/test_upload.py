@@ -520,3 +520,58 @@ def test_a_line_the_reader_cannot_read_rejects_the_file_and_names_the_line(root)
     assert any(p.row == 4 and "cannot be read from line 4" in p.message for p in report.problems), \
         [p.as_dict() for p in report.problems]
     assert snapshot(root) == before
+
+
+# -------------------------------------------------------------- large tables (labels from a sample)
+
+def _large_table(rows_per_place: int = 360) -> tuple[bytes, int, int]:
+    """A tidy CSV over 1 MB (read by DuckDB) in which every label recurs, except two rows: Germany
+    written once as 'Deutschland' (no 'DEU' anywhere) and one place 'Atlantis'. Returns (bytes,
+    line of 'Deutschland', line of 'Atlantis')."""
+    places = ["AUT", "BEL", "BGR", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "GRC", "HRV", "HUN", "IRL", "ITA",
+              "LTU", "LUX", "LVA", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE", "NOR", "CHE"]
+    lines = ["indicator,geo,year,sex,age,group,value,flags,note"]
+    for p, place in enumerate(places):
+        for i in range(rows_per_place):  # 30 years x 2 age bands x 3 sexes x 2 groups
+            year, age = 1990 + i // 12, ["Y15-64", "Y20-64"][i // 6 % 2]
+            sex, group = ["T", "F", "M"][i // 2 % 3], ["nationals", "non_nationals"][i % 2]
+            lines.append(f"work.employment_rate,{place},{year},{sex},{age},{group},{50 + (p * 7 + i) % 40}.5,,"
+                         "a note that makes the file large enough to be read by DuckDB")
+    german, atlantis = len(lines) + 1, len(lines) + 2
+    lines += ["work.employment_rate,Deutschland,2001,T,Y15-64,nationals,80.1,,x",
+              "work.employment_rate,Atlantis,2001,T,Y15-64,nationals,12.5,,x"]
+    return ("\n".join(lines) + "\n").encode(), german, atlantis
+
+
+def test_labels_read_from_a_sample_of_a_large_table_give_the_report_of_every_row(root, monkeypatch):
+    # Tables of more than LOOKUP_SAMPLE_ROWS rows take their labels from a sample of rows first;
+    # a label outside the sample (here two, on one row each) must make no difference to the report.
+    content, german, atlantis = _large_table()
+    assert len(content) > upload.FAST_PATH_BYTES
+
+    def report_and_rows(sample_rows: int):
+        monkeypatch.setattr(upload, "LOOKUP_SAMPLE_ROWS", sample_rows)
+        session, mapping = staged(root, "large.csv", content)
+        report = session.validate(mapping)
+        return session, report, session.observations()
+
+    sampled_session, sampled, sampled_rows = report_and_rows(1000)
+    assert sampled_session.staged_rows > 1000 and sampled_session.staging == "duckdb"
+    _, every_row, every_rows = report_and_rows(10**9)
+    assert sampled.as_dict() == every_row.as_dict()
+    assert sampled_rows.equals(every_rows)
+    assert [(p.row, p.column, p.value) for p in sampled.problems] == [(atlantis, "geo", "Atlantis")]
+    assert sampled_rows.loc[sampled_rows["source_row"] == german, "geo"].tolist() == ["DEU"]
+    assert sampled.rows_usable == sampled.rows_read - 1 == 28 * 360 + 1
+
+
+def test_a_large_table_whose_labels_all_recur_is_summarised_from_its_labels(root, monkeypatch):
+    content, _, _ = _large_table()
+    content = b"\n".join(line for line in content.split(b"\n") if b"Deutschland" not in line and b"Atlantis" not in line)
+    monkeypatch.setattr(upload, "LOOKUP_SAMPLE_ROWS", 1000)
+    session, mapping = staged(root, "large.csv", content)
+    report = session.validate(mapping)
+    assert report.status == "valid" and report.rows_usable == 28 * 360
+    assert report.summary == {"indicators": ["work.employment_rate"], "groups": ["nationals", "non_nationals"],
+                              "sexes": ["F", "M", "T"], "ages": ["Y15-64", "Y20-64"], "geo_levels": ["national"],
+                              "places": 28, "first_year": 1990, "last_year": 2019}
