@@ -15,6 +15,8 @@ button (plotly's 'toImage') saves any of them as PNG with no server and no inter
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -153,7 +155,8 @@ def build_comparison_chart(comparison: IndicatorComparison, font_size: int = 14,
     unit_title = "%" if unit == "percent" else charts.format_value(0, unit).split(" ", 1)[-1]
     better = "higher is better" if comparison.polarity == "higher_is_better" else "lower is better"
     figure.update_layout(
-        height=max(190, row_height * len(rows) + 100 + 2 * font_size), margin=dict(l=10, r=190, t=24 + 3 * font_size, b=50),
+        height=max(190, row_height * len(rows) + 100 + 2 * font_size),
+        margin=dict(l=10, r=_right_margin([a["text"] for a in annotations], font_size), t=24 + 3 * font_size, b=50),
         font=dict(family=charts.FONT["family"], size=font_size), plot_bgcolor="white",
         # explicit sizes: Streamlit's chart theme would otherwise shrink ticks and legend in presentation mode
         xaxis=dict(title=dict(text=f"{unit_title} ({better})", font=dict(size=font_size)), range=x_range, gridcolor="#eeeeee",
@@ -166,6 +169,14 @@ def build_comparison_chart(comparison: IndicatorComparison, font_size: int = 14,
     if missing:  # keep places without data on the axis, with their note
         figure.add_trace(go.Scatter(x=[None] * len(missing), y=missing, mode="markers", showlegend=False, hoverinfo="skip"))
     return figure
+
+
+def _right_margin(texts: list[str], font_size: int) -> int:
+    """Pixels right of the plot for the notes written there ('+13.9 pp (2023)', 'no data for this
+    place'): the longest text at about 0.56 of the font size per character (the chart font's average
+    width), at least 190 (a note cut at the chart's edge was seen in presentation mode)."""
+    longest = max((len(re.sub(r"<[^>]+>", "", text)) for text in texts), default=0)
+    return max(190, int(0.56 * font_size * longest) + 24)
 
 
 def _progression_measure(series: pd.DataFrame, unit: str) -> pd.Series:

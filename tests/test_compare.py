@@ -186,3 +186,17 @@ def test_places_without_any_gap_for_an_indicator_still_have_every_column(connect
     assert set(result.rows["note"]) == {"no data for this place"}
     assert set(compare.COMPARISON_COLUMNS + compare.PROGRESSION_COLUMNS) <= set(result.rows.columns)
     assert not result.rows["regression"].any()
+
+
+def test_notes_right_of_the_comparison_chart_fit_in_its_margin_at_presentation_size(connection):
+    # In presentation mode (font 20) 'no data for this place' was cut at the chart's right edge.
+    from core import compare_charts
+
+    [result] = compare.fetch_comparison(connection, compare.View(("DEU", "XKX"), "work", "work.employment_rate", 2023))
+    for font_size in (14, 20):
+        layout = compare_charts.build_comparison_chart(result, font_size=font_size).to_plotly_json()["layout"]
+        texts = {a["text"] for a in layout["annotations"] if a.get("xref") == "paper" and a.get("x") == 1.0}
+        assert "no data for this place" in texts
+        # at least 0.55 of the font size per character (DejaVu/Source Sans average) must fit
+        assert all(0.55 * font_size * len(text.replace("<b>", "").replace("</b>", "")) <= layout["margin"]["r"] - 8
+                   for text in texts)
