@@ -107,6 +107,15 @@ def _fmt(value, unit: str) -> str:
     return charts.format_value(value, unit) if pd.notna(value) else "—"
 
 
+def _signed_points(value) -> str:
+    """A capacity gap in whole points with its sign ('+12', '-3'), '0' when it rounds to zero (never
+    '-0'), '—' when missing."""
+    if value is None or pd.isna(value):
+        return "—"
+    points = round(float(value))
+    return f"{points:+d}" if points else "0"
+
+
 def _score(value) -> str:
     return f"{value:.0f}" if pd.notna(value) else "—"
 
@@ -173,7 +182,7 @@ def _indicator_section(pdf: FPDF, comparison: IndicatorComparison, sources: dict
     headers = ["Place", "Year", SHORT_GROUP_NAMES[comparison.breakdown["reference_group"]],
                SHORT_GROUP_NAMES[comparison.breakdown["group"]], "Disadvantage", "Progression", "Score ref.", "Score migr.",
                "Capacity gap"]
-    widths = [24, 9, 22, 22, 21, 37, 13, 13, 15]
+    widths = [24, 9, 22, 22, 24, 34, 13, 13, 15]  # 'Disadvantage' on one line at 7 pt
     pdf.set_font(FONT_NAME, size=7)
     with pdf.table(col_widths=widths, text_align=("LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
                    line_height=3.6, first_row_as_headings=True, width=sum(widths)) as table:
@@ -186,7 +195,7 @@ def _indicator_section(pdf: FPDF, comparison: IndicatorComparison, sources: dict
             table.row([place, str(int(row["year"])), _fmt(row["reference_value"], unit), _fmt(row["value"], unit),
                        charts.format_difference(row["disadvantage"], unit), short_status(row),
                        _score(row.get("score_reference")), _score(row.get("score_group")),
-                       f"{row['capacity_gap']:+.0f}" if pd.notna(row.get("capacity_gap")) else "—"])
+                       _signed_points(row.get("capacity_gap"))])
     pdf.set_font(FONT_NAME, size=7)
     for _, row in rows.loc[rows["value"].notna()].iterrows():
         place = short_place_name(row["geo"]) + (f" ({SEX_WORDS[row['sex']]})" if len(comparison.breakdown["sexes"]) > 1 else "")

@@ -226,3 +226,17 @@ def test_places_with_no_data_for_an_indicator_show_notes_not_an_error(app_databa
     assert not app.exception
     assert app.session_state["cmp_places"] == places.split(",")
     assert any("no data" in str(value) for frame in app.dataframe for value in frame.value.to_numpy().ravel())
+
+
+def test_the_pdf_table_heading_is_on_one_line_and_no_gap_is_minus_zero(app_database):
+    # Found by a new user's trial: the heading broke as 'Disadvantag' / 'e' and Italy's capacity gap
+    # (-0.4 points) printed as '-0'.
+    app = open_compare(right="work", indicator="work.employment_rate", year=2023, places="DEU,FRA,ITA", scope="one")
+    app.button(key="cmp_pdf_one").click().run()
+    reader = pypdf.PdfReader(io.BytesIO(app.session_state["cmp_pdf"]["bytes"]))
+    lines = "\n".join(page.extract_text() for page in reader.pages).splitlines()
+    heading = next(line for line in lines if line.startswith("Place Year"))
+    assert heading.split()[4] == "Disadvantage"
+    italy = next(line for line in lines if line.startswith("Italy 2023")).split()
+    assert italy[-1] == "0" and "-0" not in italy
+
