@@ -120,6 +120,8 @@ def _add_upload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="append", default=[], metavar="COLUMN=VALUE",
                         help="keep only rows whose COLUMN is VALUE (repeatable; several values of one column add up)")
     parser.add_argument("--year", default=None, help="the year of every row, when the file has no year column")
+    parser.add_argument("--age", default=None, help="the age band of every row, when the file has no age column "
+                                                    "(e.g. Y15-64; default: all ages, TOTAL)")
     parser.add_argument("--local", action="store_true", help="the places are local units (your own codes)")
     parser.add_argument("--shares", action="store_true", help="values are 0-1 shares of a percentage indicator (x 100)")
     from core import readers
@@ -309,6 +311,8 @@ def _upload_session(connection, arguments, content: bytes):
         mapping.indicator = arguments.indicator
     if arguments.year:
         mapping.fixed["period"] = arguments.year
+    if arguments.age:
+        mapping.fixed["age"] = arguments.age
     if arguments.local:
         mapping.place_level = "local"
     if arguments.shares:
@@ -341,6 +345,8 @@ def _describe_detection(session, report) -> str:
         lines.append(f"  {_where(problem)}{problem.message}")
     for note in report.notes[:20]:
         lines.append(f"  note: {note.message}")
+    for warning in report.warnings:
+        lines.append(f"  warning: {warning}")
     if len(report.problems) > 20:
         lines.append(f"  ... {sum(report.problem_counts.values())} problem rows in all: {report.problem_counts}")
     return "\n".join(lines)

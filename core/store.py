@@ -578,17 +578,25 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
            "NULL FROM lookup_period"])).fetchall()}
     plain_years = bool(found["plain_years"][0])
     plain_years = plain_years and complete_lookups  # (a text outside a sample may be '2019-A1')
+    # Each lookup row brings its key, its error bit when unknown ('bad'), whether it is left out
+    # ('out', never NULL: NULL after the join means no entry) and what else the checks need, all
+    # worked out once per lookup row instead of string comparisons on every staged row.
+    unknown_bit = {"lookup_place": bits["place"], "lookup_group": bits["group"], "lookup_sex": bits["sex"],
+                   "lookup_indicator": bits["indicator"]}
+    extra = {"lookup_indicator": ", unit = 'percent' AS percent", "lookup_period": ", period"}
     joins, unlisted = [], []
     for table, alias, column in lookups:
         size = found[table][0]
         if table == "lookup_period" and plain_years:
             continue
+        select = (f"SELECT text, key, CASE WHEN status = 'unknown' THEN {unknown_bit.get(table, 0)} ELSE 0 END AS bad, "
+                  f"status = 'left_out' AS out{extra.get(table, '')} FROM {table}")
         if size == 1:
-            joins.append(f"CROSS JOIN {table} {alias}")
+            joins.append(f"CROSS JOIN ({select}) {alias}")
             unlisted.append(f"coalesce(n.{column}, '') <> {alias}.text")
         else:
-            joins.append(f"LEFT JOIN {table} {alias} ON {alias}.text = coalesce(n.{column}, '')")
-            unlisted.append(f"{alias}.text IS NULL")
+            joins.append(f"LEFT JOIN ({select}) {alias} ON {alias}.text = coalesce(n.{column}, '')")
+            unlisted.append(f"{alias}.out IS NULL")
     joins = "\n        ".join(joins)
     period = "TRY_CAST(n.period_text AS INTEGER)" if plain_years else "pe.period"
     # a text with no lookup entry (only possible when the lookups come from a sample)
@@ -607,20 +615,17 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
                fl.key AS flag, {period} AS period, n.v_number * $scale AS value,
                CASE WHEN n.v_parts IS NULL OR n.v_parts.f = '' THEN NULL ELSE lower(n.v_parts.f) END AS cell_flags,
                {uncertainty}
-               coalesce(pl.status = 'left_out' OR gr.status = 'left_out' OR sx.status = 'left_out' OR ind.status = 'left_out'
-                        OR (n.geo_text IS NULL AND (n.v_missing OR n.v_cell = '')), false) AS left_out,
+               coalesce(pl.out OR gr.out OR sx.out OR ind.out OR (n.geo_text IS NULL AND (n.v_missing OR n.v_cell = '')),
+                        false) AS left_out,
                (CASE WHEN n.v_bad OR (n.v_number IS NOT NULL AND NOT isfinite(n.v_number)) THEN {bits['value']} ELSE 0 END)
-             | (CASE WHEN pl.status = 'unknown' THEN {bits['place']} ELSE 0 END)
+             | coalesce(pl.bad, 0) | coalesce(gr.bad, 0) | coalesce(sx.bad, 0) | coalesce(ind.bad, 0)
              | (CASE WHEN {period} IS NULL THEN {bits['period']}
                      WHEN {period} < $first_year OR {period} > $last_year THEN {bits['year_range']} ELSE 0 END)
-             | (CASE WHEN gr.status = 'unknown' THEN {bits['group']} ELSE 0 END)
-             | (CASE WHEN sx.status = 'unknown' THEN {bits['sex']} ELSE 0 END)
-             | (CASE WHEN ind.status = 'unknown' THEN {bits['indicator']} ELSE 0 END)
              | (CASE WHEN n.se_bad THEN {bits['se']} WHEN n.se_number < 0 THEN {bits['se_negative']} ELSE 0 END)
              | (CASE WHEN n.lo_bad THEN {bits['ci_lower']} ELSE 0 END) | (CASE WHEN n.hi_bad THEN {bits['ci_upper']} ELSE 0 END)
              | (CASE WHEN n.po_bad THEN {bits['population']} ELSE 0 END)
              | (CASE WHEN n.lo_number > n.hi_number THEN {bits['ci_order']} ELSE 0 END)
-             | (CASE WHEN ind.unit = 'percent' AND (n.v_number * $scale < 0 OR n.v_number * $scale > 100)
+             | (CASE WHEN ind.percent AND (n.v_number * $scale < 0 OR n.v_number * $scale > 100)
                      THEN {bits['percent_range']} ELSE 0 END)
              | (CASE WHEN {unlisted} THEN {_UNLISTED} ELSE 0 END) AS errors
         FROM numbers n
@@ -738,11 +743,14 @@ def reject_staged_groups(cursor: duckdb.DuckDBPyConnection, group_keys: list[int
 
 
 def count_staged(cursor: duckdb.DuckDBPyConnection) -> dict:
-    """{'usable': rows to store, 'missing_values': usable rows with no value (stored as missing)}."""
+    """{'usable': rows to store, 'missing_values': usable rows with no value (stored as missing),
+    'smallest_value' / 'largest_value': the range of the usable values (None when there is none)},
+    in one pass over the staged rows."""
     usable = _usable(cursor)
-    row = cursor.execute(f"SELECT count(*) FILTER (WHERE {usable}), count(*) FILTER (WHERE {usable} AND s.value IS NULL) "
+    row = cursor.execute(f"SELECT count(*) FILTER (WHERE {usable}), count(*) FILTER (WHERE {usable} AND s.value IS NULL), "
+                         f"min(s.value) FILTER (WHERE {usable}), max(s.value) FILTER (WHERE {usable}) "
                          "FROM upload_staged s").fetchall()[0]
-    return {"usable": row[0], "missing_values": row[1]}
+    return {"usable": row[0], "missing_values": row[1], "smallest_value": row[2], "largest_value": row[3]}
 
 
 def fetch_staged_problems(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, limit: int = 1000) -> tuple[pd.DataFrame, dict[str, int]]:

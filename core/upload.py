@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import pandas as pd
 
-from core import readers, store, vocabulary
+from core import queries, readers, store, vocabulary
 from core.catalogue import UNITS, Catalogue, Indicator, load_default_catalogue
 from core.readers import FileFormat, Problem
 
@@ -189,7 +189,11 @@ class Report:
     counts once there); notes: things done to rows that are no problem (exact repeats kept once:
     kind 'repeat', at most MAX_PROBLEMS_LISTED); summary: what the usable
     rows hold (indicators, groups, sexes, ages, geo_levels, places, first_year, last_year);
-    detected: the FileFormat as a dict; mapping: the Mapping as a dict; dataset: the name loaded.
+    detected: the FileFormat as a dict; mapping: the Mapping as a dict; dataset: the name loaded;
+    warnings: what the user should look at before loading although nothing is wrong with any row
+    (values that look like 0-1 shares of a percentage indicator, no age band where the indicator's
+    other figures have one, a migrant group without its reference group): text, see
+    UploadSession.warnings_of.
     """
 
     status: str
@@ -207,16 +211,18 @@ class Report:
     detected: dict = field(default_factory=dict)
     mapping: dict = field(default_factory=dict)
     dataset: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         """JSON-ready: {status, dataset, rows_read, rows_loaded, rows_usable, rows_rejected,
         rows_left_out, rows_repeated, missing_values, detected, mapping, summary, problem_counts,
-        problems: [{row, column, value, message, kind}], notes: [same keys]}."""
+        problems: [{row, column, value, message, kind}], notes: [same keys], warnings: [text]}."""
         return {"status": self.status, "dataset": self.dataset, "rows_read": self.rows_read, "rows_loaded": self.rows_loaded,
                 "rows_usable": self.rows_usable, "rows_rejected": self.rows_rejected, "rows_left_out": self.rows_left_out,
                 "rows_repeated": self.rows_repeated, "missing_values": self.missing_values, "detected": self.detected, "mapping": self.mapping,
                 "summary": self.summary, "problem_counts": self.problem_counts,
-                "problems": [p.as_dict() for p in self.problems], "notes": [n.as_dict() for n in self.notes]}
+                "problems": [p.as_dict() for p in self.problems], "notes": [n.as_dict() for n in self.notes],
+                "warnings": list(self.warnings)}
 
     def problems_frame(self, file_name: str | None = None) -> pd.DataFrame:
         """The problems as a table: Row, Column, Value, What is wrong and what to do (with a first
@@ -651,9 +657,51 @@ class UploadSession:
         if report.rows_usable == 0 and not problems:
             report.problems = [self._no_rows_problem()] if not report.rows_read else \
                 [Problem(None, None, None, "no usable rows: every row was left out by the filters or labels", "mapping")]
+        if report.rows_usable:
+            report.warnings = self.warnings_of(mapping, summary, final)
         self._validated = (json.dumps([mapping.as_dict(), sorted((k, sorted(v)) for k, v in (boundary_codes or {}).items())],
                                       sort_keys=True, default=str), report)
         return report
+
+    def warnings_of(self, mapping: Mapping, summary: dict, counts: dict) -> list[str]:
+        """What the user should look at before loading, though no row is wrong (Report.warnings):
+
+        - every usable value of a percentage indicator lies between 0 and 1: perhaps 0-1 shares
+          (0.661 for 66.1%), to be loaded with 'values are 0-1 shares';
+        - no age column and no age band given for every row, while the indicator's figures already
+          stored all have age bands (Y15-64 ...): the rows are stored for all ages (TOTAL), which
+          Explore shows apart from those bands;
+        - a migrant group without its reference group (non-nationals without nationals): the
+          dataset gives no gap, as gaps pair the two groups within one dataset.
+        summary: _summary's dict; counts: store.count_staged's dict (smallest_value, largest_value).
+        """
+        warnings: list[str] = []
+        definitions = [self._indicator_definition(code, mapping) for code in summary.get("indicators", [])]
+        smallest, largest = counts.get("smallest_value"), counts.get("largest_value")
+        if (definitions and all(d and d.get("unit") == "percent" for d in definitions) and float(mapping.value_scale or 1) == 1
+                and smallest is not None and 0 <= smallest and largest <= 1 and counts.get("usable", 0) >= 2):
+            warnings.append(f"Every value lies between 0 and 1 ({smallest:g} to {largest:g}) although the indicator is a "
+                            f"percentage: if they are 0-1 shares ({largest:g} meaning {largest * 100:g}%), choose 'values are "
+                            "0-1 shares'; if they really are percentages under 1%, load them as they are.")
+        if "age" not in mapping.columns and not mapping.fixed.get("age") and summary.get("ages") == ["TOTAL"]:
+            for code in summary.get("indicators", []):
+                ages = queries.fetch_indicator_options(self.cursor, code)["ages"]
+                stored = [age for age in ages if age != "TOTAL"]
+                if stored and "TOTAL" not in ages:
+                    definition = self._indicator_definition(code, mapping) or {}
+                    warnings.append(f"The file has no age column, so its rows are stored for all ages (TOTAL), while the "
+                                    f"other figures of '{definition.get('title', code)}' are for age bands "
+                                    f"({', '.join(stored[:4])}); Explore shows "
+                                    "them apart. If the file's figures are for one age band, give it as the age band of "
+                                    "every row (for example Y15-64).")
+        groups = set(summary.get("groups", []))
+        for group in sorted(groups):
+            reference = vocabulary.REFERENCE_GROUPS.get(vocabulary.dimension_of(group))
+            if reference and group != reference and reference not in groups:
+                warnings.append(f"The file holds {group} but not {reference}: no gap can be computed from this dataset "
+                                "(gaps compare the two groups within one dataset); add the reference group's rows to "
+                                "see its gaps.")
+        return warnings
 
     def _no_rows_problem(self) -> Problem:
         """The file has a header but no data rows (kind 'no_rows')."""

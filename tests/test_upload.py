@@ -575,3 +575,60 @@ def test_a_large_table_whose_labels_all_recur_is_summarised_from_its_labels(root
     assert report.summary == {"indicators": ["work.employment_rate"], "groups": ["nationals", "non_nationals"],
                               "sexes": ["F", "M", "T"], "ages": ["Y15-64", "Y20-64"], "geo_levels": ["national"],
                               "places": 28, "first_year": 1990, "last_year": 2019}
+
+
+# ------------------------------------------------------------------------------ warnings (nothing wrong with a row)
+
+def test_values_between_0_and_1_for_a_percentage_indicator_are_pointed_out(root):
+    # A new user's trial: 0.661, 0.798 ... loaded as 0.66% with no word (only mixed scales were caught).
+    content = b"geo,year,group,value,age\nDEU,2023,non_nationals,0.661,Y15-64\nDEU,2023,nationals,0.798,Y15-64\n" \
+              b"ITA,2023,non_nationals,0.612,Y15-64\nITA,2023,nationals,0.617,Y15-64\n"
+    session, mapping = staged(root, "shares.csv", content)
+    report = session.validate(mapping)
+    assert report.status == "valid" and len(report.warnings) == 1
+    assert "between 0 and 1 (0.612 to 0.798)" in report.warnings[0] and "0.798 meaning 79.8%" in report.warnings[0]
+    mapping.value_scale = 100.0  # the user says they are shares
+    report = session.validate(mapping)
+    assert report.warnings == [] and sorted(session.observations()["value"]) == pytest.approx([61.2, 61.7, 66.1, 79.8])
+
+
+def test_a_file_without_ages_for_an_indicator_given_by_age_band_is_pointed_out(root):
+    content = b"country,year,group,value\nDE,2022,non_nationals,64.0\nDE,2022,nationals,78.9\n"
+    session, mapping = staged(root, "no_age.csv", content)
+    report = session.validate(mapping)
+    assert report.status == "valid"
+    [warning] = report.warnings
+    assert "no age column" in warning and "'Employment rate of people aged 15-64'" in warning and "Y15-64" in warning
+    mapping.fixed["age"] = "Y15-64"  # the age band of every row
+    report = session.validate(mapping)
+    assert report.warnings == [] and set(session.observations()["age"]) == {"Y15-64"}
+
+
+def test_a_migrant_group_without_its_reference_group_is_pointed_out(root):
+    content = b"geo,year,group,value,age\nDEU,2023,non_nationals,66,Y15-64\nFRA,2023,non_nationals,58,Y15-64\n"
+    session, mapping = staged(root, "one_group.csv", content)
+    report = session.validate(mapping)
+    assert report.status == "valid"
+    assert report.warnings == ["The file holds non_nationals but not nationals: no gap can be computed from this dataset "
+                               "(gaps compare the two groups within one dataset); add the reference group's rows to see its gaps."]
+    assert report.as_dict()["warnings"] == report.warnings
+
+
+def test_the_command_line_prints_the_warnings_and_takes_an_age_for_every_row(built_database, tmp_path):
+    import shutil
+
+    database = tmp_path / "store.duckdb"
+    shutil.copy(built_database, database)  # the embedded figures give the indicator's age bands
+    path = tmp_path / "no_age.csv"
+    path.write_text("country,year,group,value\nDE,2022,non_nationals,64.0\nDE,2022,nationals,78.9\n", encoding="utf-8")
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "core", "load", str(path), "--indicator", "work.employment_rate", "--dry-run",
+               "--format", "json", "--db", str(database)]
+    plain = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert plain.returncode == 0 and "warning: The file has no age column" in plain.stderr
+    aged = subprocess.run(command + ["--age", "Y15-64"], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert aged.returncode == 0 and "warning:" not in aged.stderr
+    assert json.loads(aged.stdout)["warnings"] == [] and json.loads(aged.stdout)["mapping"]["fixed"]["age"] == "Y15-64"
+    assert json.loads(plain.stdout)["warnings"][0].startswith("The file has no age column")

@@ -260,3 +260,17 @@ def test_the_detection_summary_is_capitalised(app_database):
     app = open_upload_page(app_database)
     app.file_uploader[0].set_value(("good.csv", b"geo,year,group,value\nDE,2022,nationals,79.1\n", "text/csv")).run()
     assert any(c.value == "Text file (UTF-8), comma , delimiter, header in line 1. Nothing unusual." for c in app.caption)
+
+
+def test_the_page_points_out_a_file_without_ages_and_takes_the_age_band_of_every_row(app_database):
+    app = open_upload_page(app_database)
+    app.file_uploader[0].set_value(("no_age.csv", b"country,year,group,value\nDE,2022,non_nationals,64.0\n"
+                                                  b"DE,2022,nationals,78.9\n", "text/csv")).run()
+    widget(app, "selectbox", "indicator_").set_value("work.employment_rate").run()
+    assert not app.exception, app.exception
+    assert any("no age column" in w.value and "Y15-64" in w.value for w in app.warning)
+    assert any(s.value.startswith("No problems") for s in app.success)  # a warning, not a rejection
+    widget(app, "text_input", "fixed_age_").set_value("Y15-64").run()
+    assert not any("no age column" in w.value for w in app.warning)
+    assert any("age Y15-64" in c.value for c in app.caption)  # the summary of the usable rows
+    close_app(app)

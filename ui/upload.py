@@ -275,6 +275,13 @@ def render_mapping(held: _Held, guessed: upload.Mapping, catalogue, key: str, ve
                              key=f"fixed_year_{key}")
         if year.strip():
             mapping.fixed["period"] = year.strip()
+    if "age" not in mapping.columns:
+        age = st.text_input("Age band of every row (the file has no age column)", value=guessed.fixed.get("age", ""),
+                            key=f"fixed_age_{key}", placeholder="empty: all ages (TOTAL); or a band such as Y15-64",
+                            help="Eurostat's age codes: Y15-64 for 15 to 64 years, Y_GE65 for 65 and over ... Figures "
+                                 "are compared with other figures of the same age band.")
+        if age.strip():
+            mapping.fixed["age"] = age.strip()
     left, right = st.columns(2)
     level = left.radio("Places are", list(upload.PLACE_LEVELS), index=list(upload.PLACE_LEVELS).index(guessed.place_level),
                        format_func=upload.PLACE_LEVELS.get, key=f"place_level_{key}", horizontal=True,
@@ -475,6 +482,8 @@ def render_report(report: upload.Report, file_name: str = "") -> None:
         shown = "; ".join(n.message for n in report.notes[:5])
         more = f" (and {report.rows_repeated - 5:,} more)" if report.rows_repeated > 5 else ""
         st.info(escape_markdown(f"{report.rows_repeated:,} exact repeat(s) kept once: {shown}{more}."), icon=":material/info:")
+    for warning in report.warnings:  # nothing wrong with any row, but worth a look before loading
+        st.warning(escape_markdown(warning), icon=":material/warning:")
     if report.status == "valid":
         st.success("No problems: every row can be loaded." if not report.rows_repeated else
                    "No problems: every observation can be loaded (exact repeats once).", icon=":material/check_circle:")
