@@ -92,6 +92,9 @@ def test_a_rejected_file_names_row_and_column_and_leaves_the_database_unchanged(
     assert "not a number" in by_row[4]["What is wrong and what to do"]
     assert by_row[5]["Column"] == "geo" and by_row[5]["Value"] == "Atlantis"
     assert "unknown country" in by_row[5]["What is wrong and what to do"]
+    full = next(m.value for m in app.markdown if m.value.startswith("- row 4"))  # the whole text, not cut by a cell
+    assert full.startswith("- row 4, column 'value', value 'sixty': ") and by_row[4]["What is wrong and what to do"] in full
+    assert "- row 5, column 'geo', value 'Atlantis': " in full
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Rows read"] == "4" and metrics["Rejected"] == "2" and metrics["Usable"] == "2"
     load = next(b for b in app.button if b.label == "Load the dataset")
