@@ -30,6 +30,7 @@ Nothing here imports streamlit; the pages reach it through ui.upload.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -516,8 +517,9 @@ class UploadSession:
         (blank lines, line breaks inside quotes, rows with extra fields), so Python reads it instead."""
         fmt = self.format
         body_first = fmt.header_row + fmt.header_rows
+        data, skip = self.content, 0
         if fmt.encoding in ("utf-8", "ascii", "utf-8-sig"):
-            data = self.content[3:] if self.content.startswith(b"\xef\xbb\xbf") else self.content
+            skip = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # the byte-order mark, left out when written
         else:
             try:
                 data = self.content.decode(fmt.encoding).lstrip("\ufeff").encode("utf-8")
@@ -530,13 +532,13 @@ class UploadSession:
         handle, path = tempfile.mkstemp(suffix=".csv", prefix="rightsgap_upload_")
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(data)
+                out.write(memoryview(data)[skip:])  # (a view: slicing the bytes would copy them)
             try:
                 rows = store.stage_grid_from_csv(self.cursor, path, fmt.delimiter or ",", body_first - 1, len(fmt.columns), body_first)
             except duckdb.Error:
                 return None
         finally:
-            os.unlink(path)
+            _HASHING.submit(_remove_quietly, path)  # freeing a large file's blocks takes a few ms: beside the next steps
         # rows up to the last line of the table (source_row counts from body_first): without notes
         # below the table that is every row, up to the line count, and needs no query
         limit = min(rows, expected) if fmt.last_row is None else \
@@ -1164,6 +1166,12 @@ class UploadSession:
     def close(self) -> None:
         """Drop the staging tables of this session."""
         store.drop_staging(self.cursor)
+
+
+def _remove_quietly(path: str) -> None:
+    """Delete a temporary file (already gone: nothing to do)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 _ROLE_PLURALS = {"group": "population groups", "sex": "sexes", "age": "age bands"}
