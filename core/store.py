@@ -524,8 +524,12 @@ def stage_observations(cursor: duckdb.DuckDBPyConnection, plan: LongPlan, number
     (SMALLINT), ind, place, grp, sex, age, flag (INTEGER lookup keys, NULL when unknown), period
     (INTEGER), value, and se, ci_lower, ci_upper, population when the file has them (DOUBLE), cell_flags (VARCHAR: flag
     letters written in the value cell, NULL when none), errors (INTEGER, bit i set for
-    ERROR_KINDS[i]), left_out (a label mapped to 'leave out', or a row with neither place nor value)
-    and clean (no error, not left out). Duplicates are found by hashing the integer keys.
+    ERROR_KINDS[i]; with lookups from a sample, the bit above them marks a text with no entry),
+    left_out (a label mapped to 'leave out', or a row with neither place nor value) and clean (no
+    error, not left out). Whether any observation key repeats is seen from a bitmap of the packed
+    integer keys (_may_have_duplicates); the repeats are then found by hashing the keys.
+    Each lookup must hold every distinct text of its column among the rows read (or, with
+    complete_lookups False, texts of some of them).
     Returns {"cells": n, "kept": n (after filters, the rows of upload_staged), "clean": n, "left_out": n,
     "rejected": rows in upload_rejected (exact repeats included)}.
     """
