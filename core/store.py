@@ -88,14 +88,29 @@ def default_db_path() -> Path:
     return Path(os.environ.get("RIGHTSGAP_DB", DEFAULT_DB_PATH))
 
 
+#: Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+class NotADatabase(OSError):
+    """A path given as the store that holds some other file (a CSV, a spreadsheet ...)."""
+
+
 def open_database(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database file and make sure the schema exists.
 
     Returns the root connection; hand ``root.cursor()`` to each thread or query.
-    Raises duckdb.IOException when another process holds the file.
+    Raises duckdb.IOException when another process holds the file, and NotADatabase when the path is
+    an existing file that is not a DuckDB database (DuckDB would open a CSV file as a throwaway
+    in-memory store, so a load would say 'loaded' and keep nothing).
     """
     path = Path(path) if path else default_db_path()
     if str(path) != ":memory:":
+        if path.is_file() and path.stat().st_size:
+            with open(path, "rb") as handle:
+                if handle.read(12)[8:12] != _DUCKDB_MAGIC:
+                    raise NotADatabase(f"{path} is not a RightsGap database (a DuckDB file); give another path, "
+                                       "for example one ending in .duckdb")
         path.parent.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(path), read_only=read_only)
     if not read_only:

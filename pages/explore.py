@@ -30,7 +30,7 @@ datasets = data.load_datasets(version)
 
 st.subheader(f"{indicator.title}")
 st.markdown(f"**{group_label}** compared with **{state.lower_first(reference_label)}** · {selection.year} · "
-            f"{vocabulary.SEXES.get(selection.sex, selection.sex)} · {state.describe_age(selection.age)} · "
+            f"{vocabulary.SEXES.get(selection.sex, selection.sex)} · {layout.escape_markdown(state.describe_age(selection.age))} · "
             f"{'higher is better' if indicator.polarity == 'higher_is_better' else 'lower is better'}"
             + (f" · source dataset: {layout.escape_markdown(selection.dataset)}" if selection.dataset else ""))
 

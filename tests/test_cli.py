@@ -196,3 +196,15 @@ def test_load_creates_a_missing_database_as_documented(tmp_path):
     assert json.loads(result.stdout)["rows_loaded"] == 6
     listed = run_cli("datasets", "--db", str(path))
     assert [(d["name"], d["observations"]) for d in json.loads(listed.stdout)] == [("trial", 6)]
+
+
+def test_a_db_path_that_is_another_kind_of_file_is_refused_and_left_as_it_was(tmp_path):
+    # A second user's trial: 'load data.csv --db data.csv' said "loaded" (DuckDB opened the CSV as a
+    # throwaway in-memory store) and kept nothing.
+    other = tmp_path / "v2.csv"
+    other.write_bytes(b"geo,year,value\nDE,2022,79.1\n")
+    before = other.read_bytes()
+    for result in run_cli_all([("load", CSV, "--indicator", "work.employment_rate", "--dataset", "trial", "--db", str(other)),
+                               ("datasets", "--db", str(other)), ("catalogue", "--db", str(other))]):
+        assert_one_line_error(result, "is not a RightsGap database")
+    assert other.read_bytes() == before

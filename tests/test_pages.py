@@ -137,10 +137,19 @@ def test_link_text_in_the_notice_is_shown_as_text_never_as_a_link(app_database):
     # link to another host (found by a new user's trial: country=[Log in](http://evil.example)).
     app = open_app(app_database, country="[Log in](http://evil.example) **now**")  # the notice is drawn on the first run
     notice = next(w.value for w in app.warning if "not used from the link" in w.value)
-    assert "\\[Log in\\](http://evil.example) \\*\\*now" in notice
+    assert "\\[Log in\\](http\u2060://evil.example) \\*\\*now" in notice
     compare = open_app(app_database, page="pages/compare.py", places="FRA,[x](http://evil.example)", right="work")
     warning = next(w.value for w in compare.warning if "From the link" in w.value)
-    assert "\\[x\\](http://evil.example)" in warning
+    assert "\\[x\\](http\u2060://evil.example)" in warning
+
+
+def test_bare_web_addresses_in_link_values_are_not_turned_into_links(app_database):
+    # A second user's trial: right=http://evil.example showed a live link (Streamlit's markdown links
+    # bare addresses); a word joiner keeps it text.
+    app = open_app(app_database, right="http://evil.example", country="www.evil.example")
+    notice = next(w.value for w in app.warning if "not used from the link" in w.value)
+    assert "'http\u2060://evil.example'" in notice and "'www\u2060.evil.example'" in notice
+    assert "http://" not in notice and "www." not in notice
 
 
 def test_places_of_a_compare_link_may_be_written_as_any_common_code_or_name(app_database):

@@ -277,3 +277,30 @@ def test_the_page_points_out_a_file_without_ages_and_takes_the_age_band_of_every
     assert not any("no age column" in w.value for w in app.warning)
     assert any("age Y15-64" in c.value for c in app.caption)  # the summary of the usable rows
     close_app(app)
+
+
+def test_an_uploaded_age_label_with_a_link_is_shown_as_text_on_explore_and_upload(app_database):
+    # A second user's trial: an age column holding [click](http://evil.example) became a link in
+    # Explore's line under the title and in the upload summary.
+    from core import store, upload
+
+    content = (b"geo,year,group,value,age\nDE,2021,nationals,79.1,[click](http://evil.example)\n"
+               b"DE,2021,non_nationals,64.0,[click](http://evil.example)\n")
+    connection = store.open_database(app_database)
+    try:
+        session = upload.UploadSession(connection.cursor(), content, "evilage.csv")
+        mapping = session.guess_mapping()
+        mapping.indicator = "work.employment_rate"
+        report = session.load(mapping, upload.DatasetInfo(name="evilage"))
+        assert report.status == "loaded", report.problems[:3]
+    finally:
+        connection.close()
+    app = open_app(right="work", indicator="work.employment_rate", dataset="evilage", year=2021)
+    line = next(m.value for m in app.markdown if "compared with" in m.value and "2021" in m.value)
+    assert "\\[click\\](http\u2060://evil.example)" in line and "[click](http://" not in line
+    page = open_upload_page(app_database)
+    page.file_uploader[0].set_value(("evilage.csv", content, "text/csv")).run()
+    widget(page, "selectbox", "indicator_").set_value("work.employment_rate").run()
+    summary = next(c.value for c in page.caption if c.value.startswith("Usable rows"))
+    assert "\\[click\\](http\u2060://evil.example)" in summary
+    close_app(page)

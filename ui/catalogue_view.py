@@ -319,7 +319,7 @@ def render_latest_values(indicator: Indicator, country: str, country_name: str, 
     latest = exports.compute_latest_values(data.load_country_observations(country, version), [indicator])
     for row in latest.itertuples(index=False):
         if row.disadvantage is not None and not pd.isna(row.disadvantage):
-            st.caption(f"{row.year} · {vocabulary.SEXES.get(row.sex, row.sex)} · {state.describe_age(row.age)} · "
+            st.caption(f"{row.year} · {vocabulary.SEXES.get(row.sex, row.sex)} · {layout.escape_markdown(state.describe_age(row.age))} · "
                        f"{state.describe_group_pair(row.group)}")
             layout.metric_pair(indicator, pd.Series(row._asdict()), vocabulary.POPULATION_GROUPS[row.reference_group],
                                vocabulary.POPULATION_GROUPS[row.group])

@@ -13,11 +13,17 @@ from core.catalogue import Indicator
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>!$~|])")
 
 
+#: Where Streamlit's markdown would turn bare text into a link by itself (http://..., www.example,
+#: name@example.org): a word joiner (U+2060, invisible) is put in front of '://', '.' after 'www' and '@'.
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(?=://)|(?<=\bwww)(?=\.)|(?=@)")
+
+
 def escape_markdown(text) -> str:
     """Text from a file or a user made literal for st.markdown / st.caption / st.error: the markdown
     characters that make links and images (a request off the machine), HTML, emphasis, code, tables
-    and formulas are backslash-escaped (underscores inside words and dots are left as they are)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    and formulas are backslash-escaped (underscores inside words and dots are left as they are), and
+    bare web and mail addresses are kept from becoming links (_AUTOLINK)."""
+    return _AUTOLINK.sub("\u2060", _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)))
 
 
 def empty_state(message: str, suggestion: str | None = None) -> None:

@@ -56,7 +56,7 @@ def render_local_level(selection, version: str) -> bool:
     gaps = data.load_gaps(indicator.code, selection.group, selection.year, sex, age, version, dataset=dataset)
     gaps = gaps.loc[gaps["geo_level"] == "local"] if not gaps.empty else gaps
     st.markdown(f"**{group_label}** compared with **{reference_label.lower()}** · {selection.year} · "
-                f"{vocabulary.SEXES.get(sex, sex)} · {describe_age(age)} · local units")
+                f"{vocabulary.SEXES.get(sex, sex)} · {layout.escape_markdown(describe_age(age))} · local units")
     if (sex, age) != (selection.sex, selection.age):
         st.caption("The uploaded local data have no figures for the sex or age band chosen in the sidebar; theirs are shown.")
     if gaps.empty:

@@ -475,9 +475,10 @@ def render_report(report: upload.Report, file_name: str = "") -> None:
     cells[4].metric("Missing values", f"{report.missing_values:,}", help="Stored as missing, never as 0.")
     summary = report.summary or {}
     if summary.get("indicators"):
-        st.caption(f"Usable rows: {summary['places']} place(s) ({', '.join(summary['geo_levels'])}), "
-                   f"{summary['first_year']}-{summary['last_year']}, groups {', '.join(summary['groups'])}, "
-                   f"sex {', '.join(summary['sexes'])}, age {', '.join(summary['ages'])}.")
+        st.caption(escape_markdown(  # the ages are the file's own text
+            f"Usable rows: {summary['places']} place(s) ({', '.join(summary['geo_levels'])}), "
+            f"{summary['first_year']}-{summary['last_year']}, groups {', '.join(summary['groups'])}, "
+            f"sex {', '.join(summary['sexes'])}, age {', '.join(summary['ages'])}."))
     if report.notes:
         shown = "; ".join(n.message for n in report.notes[:5])
         more = f" (and {report.rows_repeated - 5:,} more)" if report.rows_repeated > 5 else ""
