@@ -15,6 +15,8 @@ deck = st.session_state[compare_view.DECK]
 # ------------------------------------------------------------------------------ presentation mode
 if st.session_state[compare_view.PRESENT]:
     st.markdown(compare_view.PRESENTATION_CSS, unsafe_allow_html=True)
+    for problem in problems:  # a presenter must see that the link's views or places were not all used
+        st.warning(f"From the link: {layout.escape_markdown(problem)}", icon=":material/warning:")
     current = compare_view.current_view(selection)
     slides = deck or ([current.encode()] if current else [])
     if not slides:

@@ -240,3 +240,10 @@ def test_the_pdf_table_heading_is_on_one_line_and_no_gap_is_minus_zero(app_datab
     italy = next(line for line in lines if line.startswith("Italy 2023")).split()
     assert italy[-1] == "0" and "-0" not in italy
 
+
+def test_presentation_mode_still_says_what_the_link_held_that_was_not_used(app_database):
+    # A second user's trial: with present=1 a broken deck was presented as the default places, silently.
+    app = open_compare(deck="garbage", present=1, places="FRA,<b>hi</b>")
+    warnings = [w.value for w in app.warning if w.value.startswith("From the link")]
+    assert any("pinned view" in w for w in warnings) and any("\\<b\\>hi\\</b\\>" in w for w in warnings), warnings
+

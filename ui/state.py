@@ -102,6 +102,8 @@ def _seed_from_url(key: str, options: list, parse=str) -> None:
 
 
 _IGNORED = "_link_values_ignored"  # {key: text} of this run: values from the link that are not among the choices
+_LAST_NOTICE = "_link_notice_of_this_run"  # the notice about them, as shown
+_CARRIED_NOTICE = "_link_notice_carried"  # a notice to show again after open_explore's switch
 
 
 def place_code(text: str) -> str:
@@ -113,7 +115,11 @@ def place_code(text: str) -> str:
 def _report_ignored_link_values(selection: "Selection") -> None:
     """Say above the page which values of the link were not used, and what is shown instead (a
     presenter opening a mistyped link should not mistake the default view for the one asked for)."""
+    st.session_state.pop(_LAST_NOTICE, None)  # only this run's notice is carried by open_explore
     ignored = st.session_state.pop(_IGNORED, {})
+    carried = st.session_state.pop(_CARRIED_NOTICE, None)  # shown by the run that opened /explore (open_explore)
+    if carried:
+        st.warning(carried, icon=":material/link_off:")
     if not ignored:
         return
     shown = []
@@ -121,7 +127,9 @@ def _report_ignored_link_values(selection: "Selection") -> None:
         instead = getattr(selection, key, None)
         shown.append(f"{LABELS[key].lower()} '{layout.escape_markdown(text[:40])}'"  # link text: shown, never rendered
                      + (f" (showing {layout.escape_markdown(instead)})" if instead is not None else ""))
-    st.warning("Not among the choices, so not used from the link: " + "; ".join(shown) + ".", icon=":material/link_off:")
+    notice = "Not among the choices, so not used from the link: " + "; ".join(shown) + "."
+    st.session_state[_LAST_NOTICE] = notice
+    st.warning(notice, icon=":material/link_off:")
 
 
 def _write_url(values: dict, defaults: dict) -> None:
@@ -283,6 +291,9 @@ def open_explore() -> None:
     """The hidden page behind /explore: Explore lives at the app's root URL (the default page has no
     path of its own), so a typed or pasted /explore?... link opens it there, with the link's parameters,
     rather than Streamlit's "Page not found" dialog."""
+    notice = st.session_state.pop(_LAST_NOTICE, None)
+    if notice:  # the switch drops this run's page: the next run shows the notice about the link's values
+        st.session_state[_CARRIED_NOTICE] = notice
     st.switch_page("pages/explore.py", query_params={key: st.query_params.get(key) for key in st.query_params})
 
 

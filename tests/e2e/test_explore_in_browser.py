@@ -115,6 +115,9 @@ def test_a_typed_explore_link_opens_explore_without_a_page_not_found_dialog(page
     assert page.get_by_text("Page not found").count() == 0
     assert page.get_by_role("dialog").count() == 0
     assert "right=education" in page.url and "indicator=education.tertiary_attainment_share" in page.url
+    page.goto(server + "/explore?right=education&year=1800")  # a value not among the choices is still named
+    page.get_by_text("not used from the link", exact=False).first.wait_for(timeout=60_000)
+    assert page.get_by_text("year '1800'", exact=False).count() >= 1
 
 
 @pytest.mark.parametrize("link, heading, kept", [
