@@ -324,7 +324,7 @@ def _where(problem) -> str:
     """'row 4, column 'value', value '60.0': ' for a problem in a cell; '' for a problem of the whole file."""
     parts = [f"row {problem.row}" if problem.row is not None else "",
              f"column {problem.column!r}" if problem.column is not None else "",
-             f"value {problem.value!r}" if problem.value is not None and (problem.row is not None or problem.column is not None)
+             f"value {_shorten(problem.value, 80)!r}" if problem.value is not None and (problem.row is not None or problem.column is not None)
              else ""]
     parts = [p for p in parts if p]
     return ", ".join(parts) + ": " if parts else ""

@@ -1037,6 +1037,9 @@ class UploadSession:
                 message = _PROBLEM_TEXT["repeat"].format(row=int(row.source_row), first=int(row.duplicate_of))
             elif kind == "value":
                 message = _PROBLEM_TEXT["value"].format(format=number_format)
+            elif kind == "percent_range" and float(mapping.value_scale or 1) != 1 and not pd.isna(row.value):
+                message = (f"a percentage must be between 0 and 100, and 'values are 0-1 shares' (x 100) makes this one "
+                           f"{row.value:g}; untick it if the values already are percentages")
             elif kind == "indicator" and not row.indicator_text:
                 message = "no indicator for these rows: choose the indicator the values measure"
             else:

@@ -208,3 +208,14 @@ def test_a_db_path_that_is_another_kind_of_file_is_refused_and_left_as_it_was(tm
                                ("datasets", "--db", str(other)), ("catalogue", "--db", str(other))]):
         assert_one_line_error(result, "is not a RightsGap database")
     assert other.read_bytes() == before
+
+
+def test_a_huge_bad_value_is_shortened_in_the_report_lines(tmp_path):
+    # A second user's trial: a 200,000-digit value was printed whole on stderr.
+    path = tmp_path / "huge.csv"
+    path.write_text("geo,year,group,value,age\nDEU,2023,nationals," + "9" * 5000 + ",Y15-64\nDEU,2023,non_nationals,66,Y15-64\n",
+                    encoding="utf-8")
+    result = run_cli("read", str(path), "--indicator", "work.employment_rate")
+    lines = [line for line in result.stderr.splitlines() if line.strip().startswith("row 2")]
+    assert lines and all(len(line) < 400 for line in lines), result.stderr[:500]
+    assert "… (5000 characters)" in lines[0]

@@ -632,3 +632,14 @@ def test_the_command_line_prints_the_warnings_and_takes_an_age_for_every_row(bui
     assert aged.returncode == 0 and "warning:" not in aged.stderr
     assert json.loads(aged.stdout)["warnings"] == [] and json.loads(aged.stdout)["mapping"]["fixed"]["age"] == "Y15-64"
     assert json.loads(plain.stdout)["warnings"][0].startswith("The file has no age column")
+
+
+def test_percentages_loaded_as_shares_say_the_x_100_is_the_cause(root):
+    # A second user's trial: with 'values are 0-1 shares', 70.7 was rejected as 'outside 0-100' with no word of the x 100.
+    content = b"geo,year,group,value,age\nDEU,2023,non_nationals,70.7,Y15-64\nDEU,2023,nationals,80.1,Y15-64\n"
+    session, mapping = staged(root, "percent.csv", content, value_scale=100.0)
+    report = session.validate(mapping)
+    assert report.status == "rejected"
+    [first, _] = report.problems
+    assert first.row == 2 and first.value == "70.7"
+    assert "'values are 0-1 shares' (x 100) makes this one 7070; untick it" in first.message

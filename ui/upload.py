@@ -501,7 +501,7 @@ def render_report(report: upload.Report, file_name: str = "") -> None:
         st.markdown("\n".join(  # text from the file: shown, never rendered
             "- " + escape_markdown(", ".join(part for part in (f"row {p.row}" if p.row is not None else "",
                                                                  f"column '{p.column}'" if p.column else "",
-                                                                 f"value '{str(p.value)[:60]}'" if p.value not in (None, "") else "")
+                                                                 f"value '{str(p.value)[:60]}{'…' if len(str(p.value)) > 60 else ''}'" if p.value not in (None, "") else "")
                                              if part) + ": " + p.message)
             for p in report.problems[:10]))
     stem = (file_name.rsplit(".", 1)[0] if file_name else "") or "rightsgap"
