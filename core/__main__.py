@@ -320,16 +320,6 @@ def _upload_session(connection, arguments, content: bytes):
     return session, mapping
 
 
-def _where(problem) -> str:
-    """'row 4, column 'value', value '60.0': ' for a problem in a cell; '' for a problem of the whole file."""
-    parts = [f"row {problem.row}" if problem.row is not None else "",
-             f"column {problem.column!r}" if problem.column is not None else "",
-             f"value {_shorten(problem.value, 80)!r}" if problem.value is not None and (problem.row is not None or problem.column is not None)
-             else ""]
-    parts = [p for p in parts if p]
-    return ", ".join(parts) + ": " if parts else ""
-
-
 def _describe_detection(session, report) -> str:
     fmt = session.format
     lines = [f"{fmt.file_name}: {fmt.kind}, layout {fmt.layout}" + (f", sheet {fmt.sheet!r}" if fmt.sheet else "")
@@ -342,7 +332,7 @@ def _describe_detection(session, report) -> str:
                                                        if report.rows_repeated else "")
                  + f", missing values {report.missing_values}")
     for problem in report.problems[:20]:
-        lines.append(f"  {_where(problem)}{problem.message}")
+        lines.append(f"  {problem.describe()}")
     for note in report.notes[:20]:
         lines.append(f"  note: {note.message}")
     for warning in report.warnings:

@@ -107,6 +107,18 @@ class Problem:
         'place', 'duplicate', 'mapping')."""
         return {"row": self.row, "column": self.column, "value": self.value, "message": self.message, "kind": self.kind}
 
+    def describe(self, value_limit: int = 80) -> str:
+        """One line: "row 4, column 'value', value 'sixty': <message>", the message alone for a
+        problem of the whole file; a value longer than value_limit is cut ('…' and its length)."""
+        value = "" if self.value is None else str(self.value)
+        if len(value) > value_limit:
+            value = value[:value_limit] + f"… ({len(value)} characters)"
+        located = self.row is not None or self.column is not None
+        parts = [f"row {self.row}" if self.row is not None else "", f"column '{self.column}'" if self.column else "",
+                 f"value '{value}'" if value and located else ""]
+        where = ", ".join(part for part in parts if part)
+        return f"{where}: {self.message}" if where else self.message
+
 
 @dataclass
 class SourceTable:
@@ -1213,10 +1225,10 @@ def read_grid(content: bytes, fmt: FileFormat) -> Grid:
         try:
             numbered = _csv_rows(text, fmt.delimiter or ",", whole=True)
         except UnreadableLine as error:  # every row is needed: the load is refused, nothing is half-read
-            problem = Problem(error.line, None, None, f"the file cannot be read from line {error.line} on ({error.reason}); "
-                                                      "check the quotes on that line, or save the file again as CSV")
-            return Grid(list(fmt.columns), pd.DataFrame({name: pd.Series(dtype=str) for name in grid_column_names(width)})
-                        .assign(source_row=pd.Series(dtype=np.int64)), [problem])
+            numbered = []
+            problems.append(Problem(error.line, None, None, f"the file cannot be read from line {error.line} on "
+                                                            f"({error.reason}); check the quotes on that line, or save the "
+                                                            "file again as CSV"))
     first_body = fmt.header_row + fmt.header_rows
     records, rows_out = [], []
     for number, cells in numbered:

@@ -498,12 +498,7 @@ def render_report(report: upload.Report, file_name: str = "") -> None:
     st.dataframe(frame, hide_index=True, width="stretch", key="upload_problems",
                  column_config={"What is wrong and what to do": st.column_config.TextColumn(width="large")})
     with st.expander("The first problems in full (a table cell cuts long text)", expanded=len(report.problems) <= 3):
-        st.markdown("\n".join(  # text from the file: shown, never rendered
-            "- " + escape_markdown(", ".join(part for part in (f"row {p.row}" if p.row is not None else "",
-                                                                 f"column '{p.column}'" if p.column else "",
-                                                                 f"value '{str(p.value)[:60]}{'…' if len(str(p.value)) > 60 else ''}'" if p.value not in (None, "") else "")
-                                             if part) + ": " + p.message)
-            for p in report.problems[:10]))
+        st.markdown("\n".join("- " + escape_markdown(p.describe(60)) for p in report.problems[:10]))  # file text, never rendered
     stem = (file_name.rsplit(".", 1)[0] if file_name else "") or "rightsgap"
     st.download_button(f"Download the problems of {file_name or 'the file'} (CSV)",
                        report.problems_frame(file_name or "").to_csv(index=False).encode("utf-8"),
