@@ -764,7 +764,7 @@ def reject_staged_groups(cursor: duckdb.DuckDBPyConnection, group_keys: list[int
 def count_staged(cursor: duckdb.DuckDBPyConnection) -> dict:
     """{'usable': rows to store, 'missing_values': usable rows with no value (stored as missing),
     'smallest_value' / 'largest_value': the range of the usable values (None when there is none)},
-    in one pass over the staged rows."""
+    in one scan of the staged rows."""
     usable = _usable(cursor)
     row = cursor.execute(f"SELECT count(*) FILTER (WHERE {usable}), count(*) FILTER (WHERE {usable} AND s.value IS NULL), "
                          f"min(s.value) FILTER (WHERE {usable}), max(s.value) FILTER (WHERE {usable}) "

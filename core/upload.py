@@ -103,6 +103,8 @@ _PROBLEM_TEXT = {
     "se_negative": "a standard error cannot be negative",
     "ci_order": "the lower confidence bound is above the upper bound; swap the two columns",
     "percent_range": "a percentage must be between 0 and 100; check the value, the unit or the indicator",
+    "percent_range_scaled": "a percentage must be between 0 and 100, and 'values are 0-1 shares' (x 100) makes this one "
+                            "{value:g}; untick it if the values already are percentages",
     "share_mixed": "looks like a 0-1 share among percentages ({value:g} would be {percent:g}%); write every value as a "
                    "percentage (0-100), or every value as a share and choose 'values are 0-1 shares'",
     "duplicate": "conflicting duplicate: {rows} have the same indicator, place, year, sex, age band and group but "
@@ -623,7 +625,7 @@ class UploadSession:
         self._parts = parts
         # A large table's labels are first read from a sample of its rows; staging then finds any row
         # whose text is not among them, and only then are the lookups made from every row (exact
-        # either way; the sample saves a pass over every text column when each label recurs).
+        # either way; the sample saves reading every text column again when each label recurs).
         sample = LOOKUP_SAMPLE_EVERY if (self.staged_rows or 0) > LOOKUP_SAMPLE_ROWS else None
         lookup_notes = self._register_lookups(mapping, boundary_codes or {}, plan, sample)
         pattern = readers.number_pattern(self.format.decimal, self.format.thousands)
@@ -678,9 +680,9 @@ class UploadSession:
         summary: _summary's dict; counts: store.count_staged's dict (smallest_value, largest_value).
         """
         warnings: list[str] = []
-        definitions = [self._indicator_definition(code, mapping) for code in summary.get("indicators", [])]
+        definitions = {code: self._indicator_definition(code, mapping) or {} for code in summary.get("indicators", [])}
         smallest, largest = counts.get("smallest_value"), counts.get("largest_value")
-        if (definitions and all(d and d.get("unit") == "percent" for d in definitions) and float(mapping.value_scale or 1) == 1
+        if (definitions and all(d.get("unit") == "percent" for d in definitions.values()) and float(mapping.value_scale or 1) == 1
                 and smallest is not None and 0 <= smallest and largest <= 1 and counts.get("usable", 0) >= 2):
             warnings.append(f"Every value lies between 0 and 1 ({smallest:g} to {largest:g}) although the indicator is a "
                             f"percentage: if they are 0-1 shares ({largest:g} meaning {largest * 100:g}%), choose 'values are "
@@ -690,9 +692,8 @@ class UploadSession:
                 ages = queries.fetch_indicator_options(self.cursor, code)["ages"]
                 stored = [age for age in ages if age != "TOTAL"]
                 if stored and "TOTAL" not in ages:
-                    definition = self._indicator_definition(code, mapping) or {}
                     warnings.append(f"The file has no age column, so its rows are stored for all ages (TOTAL), while the "
-                                    f"other figures of '{definition.get('title', code)}' are for age bands "
+                                    f"other figures of '{definitions[code].get('title', code)}' are for age bands "
                                     f"({', '.join(stored[:4])}); Explore shows "
                                     "them apart. If the file's figures are for one age band, give it as the age band of "
                                     "every row (for example Y15-64).")
@@ -717,7 +718,7 @@ class UploadSession:
 
         every_row_usable: every staged row is clean and none was rejected across rows; then every
         resolved entry of the lookups (made from the texts of those very rows) occurs in a usable row,
-        and the summary comes from the lookups without a pass over the rows."""
+        and the summary comes from the lookups without reading the rows again."""
         values = self._values
         if every_row_usable:
             years = [year for (year,) in values["lookup_period"].values() if year is not None]
@@ -1038,8 +1039,7 @@ class UploadSession:
             elif kind == "value":
                 message = _PROBLEM_TEXT["value"].format(format=number_format)
             elif kind == "percent_range" and float(mapping.value_scale or 1) != 1 and not pd.isna(row.value):
-                message = (f"a percentage must be between 0 and 100, and 'values are 0-1 shares' (x 100) makes this one "
-                           f"{row.value:g}; untick it if the values already are percentages")
+                message = _PROBLEM_TEXT["percent_range_scaled"].format(value=row.value)
             elif kind == "indicator" and not row.indicator_text:
                 message = "no indicator for these rows: choose the indicator the values measure"
             else:
