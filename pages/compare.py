@@ -15,8 +15,7 @@ deck = st.session_state[compare_view.DECK]
 # ------------------------------------------------------------------------------ presentation mode
 if st.session_state[compare_view.PRESENT]:
     st.markdown(compare_view.PRESENTATION_CSS, unsafe_allow_html=True)
-    for problem in problems:  # a presenter must see that the link's views or places were not all used
-        st.warning(f"From the link: {layout.escape_markdown(problem)}", icon=":material/warning:")
+    compare_view.render_link_problems(problems)  # a presenter must see that the link's views or places were not all used
     current = compare_view.current_view(selection)
     slides = deck or ([current.encode()] if current else [])
     if not slides:
@@ -42,8 +41,7 @@ st.caption("Two to four places side by side for the right chosen in the sidebar:
            "how the gap moved over the last ten years, each place judged against what its income allows, and the "
            "treaties it has ratified. The sidebar's right, indicator and year apply here; the comparison group, sex and "
            "age band are chosen for each indicator so that every place is compared alike.")
-for problem in problems:
-    st.warning(f"From the link: {layout.escape_markdown(problem)}", icon=":material/warning:")  # link text, never rendered
+compare_view.render_link_problems(problems)
 
 left, middle = st.columns([3, 1.4], vertical_alignment="bottom")
 left.multiselect("Places (2 to 4)", places_table["geo"].tolist(), key=compare_view.PLACES, max_selections=compare.MAX_PLACES,

@@ -16,6 +16,7 @@ import streamlit as st
 
 from core import capacity, compare, compare_charts, report, vocabulary
 from ui import data, state, treaty_view
+from ui.layout import escape_markdown
 
 PLACES, SCOPE, DECK, SLIDE, PRESENT = "cmp_places", "cmp_scope", "cmp_deck", "cmp_slide", "cmp_present"
 URL_NAMES = {PLACES: "places", SCOPE: "scope", DECK: "deck", SLIDE: "slide", PRESENT: "present"}
@@ -82,6 +83,12 @@ def init_state(selection, places_available: list[str], rights_of: dict[str, list
     deck = st.session_state[DECK]
     st.session_state[SLIDE] = min(max(1, st.session_state[SLIDE]), max(1, len(deck)))
     return problems
+
+
+def render_link_problems(problems: list[str]) -> None:
+    """What init_state found in the link and did not use, one warning each (link text escaped: shown, never rendered)."""
+    for problem in problems:
+        st.warning(f"From the link: {escape_markdown(problem)}", icon=":material/warning:")
 
 
 def default_places(selection, places_available: list[str], rights_of: dict[str, list[str]] | None = None) -> list[str]:
